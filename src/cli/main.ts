@@ -1,0 +1,34 @@
+import { Command, CommanderError } from 'commander';
+import { PipelineError } from '../errors';
+import { EXIT_FAILED, EXIT_USAGE, exitCodeFor } from './exit-codes';
+import { registerCommands } from './commands';
+
+export function buildProgram(): Command {
+  const program = new Command('dicom-pipeline')
+    .description('Move reviewed studies from a staging PACS to a research PACS, de-identified (DICOM PS3.15).')
+    .version(require('../../../package.json').version)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(text) })
+    .showHelpAfterError('(run with --help for usage)');
+  registerCommands(program);
+  return program;
+}
+
+/** Runs the CLI and resolves to the process exit code; user errors print one line, never a stack trace. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv]);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (err instanceof PipelineError) {
+      process.stderr.write(`dicom-pipeline: ${err.message}\n`);
+      return exitCodeFor(err);
+    }
+    process.stderr.write(`dicom-pipeline: internal error: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    return EXIT_FAILED;
+  }
+}

@@ -1,0 +1,53 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
+import { dirname, join, basename } from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export interface AtomicWriteOptions {
+  /** fsync the file before the rename (for data whose loss would matter after a crash). */
+  readonly fsync?: boolean;
+  readonly mode?: number;
+}
+
+/** Writes chunks to a hidden temp file beside path, then renames it into place: readers never see a partial file. */
+export function writeFileAtomic(path: string, chunks: readonly Buffer[], options: AtomicWriteOptions = {}): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const fd = openSync(temp, 'w', options.mode ?? 0o644);
+  try {
+    writeAll(fd, chunks);
+    if (options.fsync) fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    unlinkSafe(temp);
+    throw err;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temp, path);
+  } catch (err) {
+    unlinkSafe(temp);
+    throw err;
+  }
+}
+
+/** writev takes at most IOV_MAX (1024) buffers and may write partially. */
+function writeAll(fd: number, chunks: readonly Buffer[]): void {
+  let pending = chunks.filter((c) => c.length > 0);
+  while (pending.length) {
+    const batch = pending.slice(0, 1024);
+    let written = writevSync(fd, batch);
+    let i = 0;
+    while (i < batch.length && written >= batch[i].length) written -= batch[i++].length;
+    const rest = pending.slice(i);
+    if (written > 0) rest[0] = rest[0].subarray(written);
+    pending = rest;
+  }
+}
+
+function unlinkSafe(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already gone */
+  }
+}
