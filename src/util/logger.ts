@@ -1,0 +1,23 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger };
+
+export interface LoggerOptions {
+  /** Append JSON lines here; otherwise to stderr. */
+  readonly file?: string;
+  readonly level?: pino.Level | 'silent';
+}
+
+/**
+ * Our only logger (pino JSON). Callers log counts, hashed or new UIDs and codes: never a value
+ * taken from an identified dataset (house rule 6).
+ */
+export function createLogger(options: LoggerOptions = {}): Logger {
+  const level = options.level ?? (process.env.DICOM_PIPELINE_LOG_LEVEL as pino.Level | undefined) ?? 'warn';
+  const destination = options.file
+    ? pino.destination({ dest: options.file, mkdir: true, sync: true, append: true })
+    : pino.destination({ dest: 2, sync: true });
+  return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination);
+}
+
+export const silentLogger: Logger = pino({ level: 'silent' });
