@@ -1,0 +1,241 @@
+import { findElement, putElement, type Element, type Item } from '../dicom/dataset';
+import { lookupTag } from '../dicom/dictionary';
+import { buildMeta } from '../dicom/part10';
+import type { ParsedFile } from '../dicom/parse';
+import { decodeText, decodeTextValues, encodeAscii } from '../dicom/values';
+import { shiftDate, shiftDateTime } from './dates';
+import { dummyValue } from './dummy-values';
+import type { IdentityMap, PatientPseudonym } from './identity/identity-map';
+import { methodCodes, type ProfileOptions } from './options';
+import type { Rule, RuleBook } from './rules/resolve';
+import type { WhiteList } from './white-list';
+import { PROFILE_EDITION } from './rules/profile-table';
+
+export const TAGS = {
+  SpecificCharacterSet: 0x00080005,
+  SOPClassUID: 0x00080016,
+  SOPInstanceUID: 0x00080018,
+  AccessionNumber: 0x00080050,
+  Modality: 0x00080060,
+  PatientName: 0x00100010,
+  PatientID: 0x00100020,
+  IssuerOfPatientID: 0x00100021,
+  StudyInstanceUID: 0x0020000d,
+  SeriesInstanceUID: 0x0020000e,
+  StudyID: 0x00200010,
+  PatientIdentityRemoved: 0x00120062,
+  DeidentificationMethod: 0x00120063,
+  DeidentificationMethodCodeSequence: 0x00120064,
+  LongitudinalTemporalInformationModified: 0x00280303,
+  CodeValue: 0x00080100,
+  CodingSchemeDesignator: 0x00080102,
+  CodeMeaning: 0x00080104,
+} as const;
+
+export interface DeidentifyContext {
+  readonly rules: RuleBook;
+  readonly identity: IdentityMap;
+  readonly whiteList: WhiteList;
+  readonly options: ProfileOptions;
+  readonly toolVersion: string;
+}
+
+export interface DeidentifiedFile {
+  readonly meta: Element[];
+  readonly dataset: Element[];
+  readonly studyUid: string;
+  readonly seriesUid: string;
+  readonly sopInstanceUid: string;
+  readonly patient: PatientPseudonym;
+  readonly datesShifted: boolean;
+}
+
+interface Walk {
+  readonly ctx: DeidentifyContext;
+  readonly dateOffset: number;
+  datesShifted: boolean;
+}
+
+/**
+ * Applies the profile to one parsed file. Default-deny: every element goes through its rule, at
+ * every depth; what no rule keeps is gone. Must run inside IdentityMap.transaction().
+ */
+export function deidentify(file: ParsedFile, ctx: DeidentifyContext): DeidentifiedFile {
+  const top = file.dataset;
+  const charset = textOf(top, TAGS.SpecificCharacterSet);
+  const patient = patientOf(top, ctx.identity, charset);
+  const walk: Walk = { ctx, dateOffset: patient.dateOffsetDays, datesShifted: false };
+  const dataset = cleanElements(top, walk, charset, true, patient);
+  addDeidentificationAttributes(dataset, ctx.options, ctx.toolVersion, walk.datesShifted);
+
+  const uid = (tag: number): string => textOf(dataset, tag);
+  const studyUid = uid(TAGS.StudyInstanceUID);
+  const seriesUid = uid(TAGS.SeriesInstanceUID);
+  const sopInstanceUid = uid(TAGS.SOPInstanceUID);
+  const originalStudy = textOf(top, TAGS.StudyInstanceUID);
+  if (!ctx.options.retainUids) {
+    ctx.identity.recordRole(originalStudy, 'studyuid');
+    ctx.identity.recordRole(textOf(top, TAGS.SeriesInstanceUID), 'seriesuid');
+    ctx.identity.recordRole(textOf(top, TAGS.SOPInstanceUID), 'sopinstanceuid');
+  }
+  ctx.identity.linkStudy(studyUid, patient.id);
+  const meta = buildMeta({ sopClassUid: uid(TAGS.SOPClassUID), sopInstanceUid, transferSyntaxUid: file.transferSyntax.uid });
+  return { meta, dataset, studyUid, seriesUid, sopInstanceUid, patient, datesShifted: walk.datesShifted };
+}
+
+function textOf(elements: readonly Element[], tag: number, charset?: string): string {
+  const el = findElement(elements, tag);
+  return el ? decodeText(el, charset) : '';
+}
+
+/** One pseudonym per patient (Patient ID + Issuer); without a Patient ID, per study. */
+function patientOf(top: readonly Element[], identity: IdentityMap, charset: string): PatientPseudonym {
+  const id = textOf(top, TAGS.PatientID, charset);
+  const issuer = textOf(top, TAGS.IssuerOfPatientID, charset);
+  if (id) return identity.patient(id, issuer);
+  return identity.patient(`no-patient-id:${textOf(top, TAGS.StudyInstanceUID)}`, '');
+}
+
+function cleanElements(elements: readonly Element[], walk: Walk, inherited: string, top: boolean, patient?: PatientPseudonym): Element[] {
+  const own = findElement(elements, TAGS.SpecificCharacterSet);
+  const charset = own ? decodeText(own) : inherited;
+  const out: Element[] = [];
+  for (const el of elements) {
+    const cleaned = top ? cleanTopLevel(el, walk, charset, patient!) : cleanElement(el, walk.ctx.rules.rule(el.tag), walk, charset);
+    if (cleaned) out.push(cleaned);
+  }
+  return out;
+}
+
+/** Patient name and ID, accession number and study ID get pseudonyms from the identity map. */
+function cleanTopLevel(el: Element, walk: Walk, charset: string, patient: PatientPseudonym): Element | undefined {
+  switch (el.tag) {
+    case TAGS.PatientName: return withText(el, patient.name);
+    case TAGS.PatientID: return withText(el, patient.id);
+    case TAGS.AccessionNumber: return mapValue(el, walk, charset, 'accession_no');
+    case TAGS.StudyID: return mapValue(el, walk, charset, 'study_id');
+    case TAGS.PatientIdentityRemoved:
+    case TAGS.DeidentificationMethod:
+    case TAGS.DeidentificationMethodCodeSequence:
+    case TAGS.LongitudinalTemporalInformationModified:
+      return undefined; // rewritten from scratch below
+    default: return cleanElement(el, walk.ctx.rules.rule(el.tag), walk, charset);
+  }
+}
+
+function mapValue(el: Element, walk: Walk, charset: string, kind: 'accession_no' | 'study_id'): Element {
+  const original = decodeText(el, charset);
+  return original ? withText(el, walk.ctx.identity.value(kind, original)) : withValue(el, EMPTY);
+}
+
+const EMPTY = Buffer.alloc(0);
+
+function withValue(el: Element, value: Buffer): Element {
+  return { tag: el.tag, vr: el.vr, value };
+}
+
+function withText(el: Element, text: string): Element {
+  return withValue(el, encodeAscii(text, el.vr));
+}
+
+/** The VR that says what the value means: the dictionary's for elements that arrived as UN. */
+function effectiveVr(el: Element): string {
+  if (el.vr !== 'UN') return el.vr;
+  return lookupTag(el.tag)?.vr || 'UN';
+}
+
+function hasValue(el: Element): boolean {
+  if (el.items) return el.items.length > 0;
+  if (el.fragments) return true;
+  return !!el.value && el.value.length > 0 && /[^\0 ]/.test(el.value.toString('latin1'));
+}
+
+function cleanElement(el: Element, rule: Rule, walk: Walk, charset: string): Element | undefined {
+  const vr = effectiveVr(el);
+  if (vr === 'SQ' && !el.items) return undefined; // a sequence we cannot look inside (UN, defined length)
+  switch (rule.kind) {
+    case 'keep':
+      return el.items ? recurse(el, walk, charset) : el;
+    case 'remove':
+      return undefined;
+    case 'empty':
+      return el.items ? { tag: el.tag, vr: el.vr, items: [], undefinedLength: el.undefinedLength } : withValue(el, EMPTY);
+    case 'dummy':
+      return dummy(el, vr, walk, charset);
+    case 'uid':
+    case 'refs':
+      if (el.items) return recurse(el, walk, charset);
+      if (vr === 'UI') return walk.ctx.options.retainUids ? el : remapUids(el, walk);
+      return rule.kind === 'uid' ? dummy(el, vr, walk, charset) : undefined;
+    case 'conditional':
+      if (rule.action === 'X/Z') return cleanElement(el, { kind: 'empty', source: rule.source }, walk, charset);
+      return cleanElement(el, { kind: hasValue(el) ? 'dummy' : 'empty', source: rule.source }, walk, charset);
+    case 'shiftDates':
+      return shiftDates(el, vr, walk, charset);
+    case 'cleanDescriptor': {
+      if (!el.items && walk.ctx.whiteList.allows(el.tag, decodeText({ ...el, vr }, charset))) return el;
+      return cleanElement(el, rule.fallback, walk, charset);
+    }
+    case 'recurse':
+      return el.items ? recurse(el, walk, charset) : undefined;
+  }
+}
+
+function dummy(el: Element, vr: string, walk: Walk, charset: string): Element | undefined {
+  if (el.items) return recurse(el, walk, charset);
+  if (vr === 'UI') return walk.ctx.options.retainUids ? el : remapUids(el, walk);
+  if (el.fragments) return undefined;
+  return withValue(el, dummyValue(vr));
+}
+
+function recurse(el: Element, walk: Walk, charset: string): Element {
+  const items: Item[] = el.items!.map((item) => ({
+    elements: cleanElements(item.elements, walk, charset, false),
+    undefinedLength: item.undefinedLength,
+  }));
+  return { tag: el.tag, vr: el.vr, items, undefinedLength: el.undefinedLength, implicitItems: el.implicitItems };
+}
+
+function remapUids(el: Element, walk: Walk): Element {
+  const values = decodeTextValues(el);
+  if (values.every((v) => v === '')) return el;
+  return withText(el, values.map((v) => (v ? walk.ctx.identity.uid(v) : v)).join('\\'));
+}
+
+/** DA and DT move by the patient's offset; TM stays (whole days keep the time of day). */
+function shiftDates(el: Element, vr: string, walk: Walk, charset: string): Element | undefined {
+  if (el.items) return recurse(el, walk, charset);
+  if (vr === 'TM' || !hasValue(el)) return el;
+  if (vr !== 'DA' && vr !== 'DT') return cleanElement(el, { kind: 'empty', source: 'table' }, walk, charset);
+  const shift = vr === 'DA' ? shiftDate : shiftDateTime;
+  const shifted: string[] = [];
+  for (const v of decodeTextValues({ ...el, vr })) {
+    const s = v === '' ? '' : shift(v, walk.dateOffset);
+    if (s === undefined) return withValue(el, EMPTY); // not a date we can shift: empty rather than leak it
+    shifted.push(s);
+  }
+  walk.datesShifted = true;
+  return withText(el, shifted.join('\\'));
+}
+
+function addDeidentificationAttributes(dataset: Element[], options: ProfileOptions, toolVersion: string, datesShifted: boolean): void {
+  const codes = methodCodes(options);
+  putElement(dataset, { tag: TAGS.PatientIdentityRemoved, vr: 'CS', value: encodeAscii('YES', 'CS') });
+  const method = [`dicom-pipeline ${toolVersion}`, `PS3.15 ${PROFILE_EDITION} Table E.1-1`, ...codes.map((c) => c.meaning)];
+  putElement(dataset, { tag: TAGS.DeidentificationMethod, vr: 'LO', value: encodeAscii(method.map((m) => m.slice(0, 64)).join('\\'), 'LO') });
+  putElement(dataset, {
+    tag: TAGS.DeidentificationMethodCodeSequence,
+    vr: 'SQ',
+    undefinedLength: false,
+    items: codes.map((c) => ({
+      undefinedLength: false,
+      elements: [
+        { tag: TAGS.CodeValue, vr: 'SH', value: encodeAscii(c.value, 'SH') },
+        { tag: TAGS.CodingSchemeDesignator, vr: 'SH', value: encodeAscii('DCM', 'SH') },
+        { tag: TAGS.CodeMeaning, vr: 'LO', value: encodeAscii(c.meaning, 'LO') },
+      ],
+    })),
+  });
+  const longitudinal = options.retainLongitudinal === 'full' ? 'UNMODIFIED' : datesShifted || options.retainLongitudinal === 'modified' ? 'MODIFIED' : 'REMOVED';
+  putElement(dataset, { tag: TAGS.LongitudinalTemporalInformationModified, vr: 'CS', value: encodeAscii(longitudinal, 'CS') });
+}

@@ -1,0 +1,106 @@
+import type { Element } from '../dicom/dataset';
+import { findElement } from '../dicom/dataset';
+import { lookupTag } from '../dicom/dictionary';
+import { PIXEL_DATA, formatTag, isPrivateCreator, isPrivateTag } from '../dicom/tag';
+import { decodeText, decodeTextValues } from '../dicom/values';
+import type { ProfileOptions } from './options';
+import { normalizeForMatch, PhiTokens } from './phi-tokens';
+import type { RuleBook } from './rules/resolve';
+import type { WhiteList } from './white-list';
+import { DUMMY_TEXTS } from './dummy-values';
+
+/** VRs whose values can name or date a person; numbers, codes and times are too generic to search for. */
+const TOKEN_VRS = new Set(['AE', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UT', 'UR']);
+const DATE_VRS = new Set(['DA', 'DT']);
+/** Opaque values searched as text: private or unknown data that might carry names. */
+const OPAQUE_SCAN_LIMIT = 65_536;
+const CHARSET = 0x00080005;
+/** Code Value, Coding Scheme Designator, Code Meaning, Long and URN Code Value: vocabulary, not free text. */
+const CODED = new Set([0x00080100, 0x00080102, 0x00080104, 0x00080119, 0x00080120]);
+
+function keywordOf(tag: number): string {
+  return lookupTag(tag)?.keyword || (isPrivateTag(tag) ? `private ${formatTag(tag)}` : formatTag(tag));
+}
+
+function vrOf(el: Element): string {
+  return el.vr === 'UN' ? lookupTag(el.tag)?.vr || 'UN' : el.vr;
+}
+
+/**
+ * Second line of defence, independent of how the cleaning was done: from the ORIGINAL, every value
+ * that the rules do not keep (at every depth, private data included) becomes a token; then the
+ * OUTPUT is searched, at every depth, for any of them.
+ */
+export function collectPhiTokens(original: readonly Element[], rules: RuleBook, options: ProfileOptions, whiteList: WhiteList): PhiTokens {
+  const ignore = new Set<string>([...whiteList.allValues(), ...[...DUMMY_TEXTS].map(normalizeForMatch)]);
+  const tokens = new PhiTokens(ignore);
+  const datesArePhi = options.retainLongitudinal !== 'full';
+  const walk = (elements: readonly Element[], inherited: string): void => {
+    const own = findElement(elements, CHARSET);
+    const charset = own ? decodeText(own) : inherited;
+    for (const el of elements) {
+      if (el.items) {
+        for (const item of el.items) walk(item.elements, charset);
+        continue;
+      }
+      if (!el.value || el.value.length === 0 || isPrivateCreator(el.tag)) continue; // a creator names a vendor, not a person
+      const rule = rules.rule(el.tag);
+      const vr = vrOf(el);
+      if (rule.kind === 'keep' && !isPrivateTag(el.tag)) continue;
+      if (rule.kind === 'cleanDescriptor' && whiteList.allows(el.tag, decodeText({ ...el, vr }, charset))) continue;
+      const keyword = keywordOf(el.tag);
+      if (vr === 'UI') {
+        if (!options.retainUids) tokens.addUid(decodeText(el), keyword);
+      } else if (TOKEN_VRS.has(vr) || (datesArePhi && DATE_VRS.has(vr))) {
+        tokens.addText(decodeText({ ...el, vr }, charset), keyword, vr);
+      } else if (isPrivateTag(el.tag) && (vr === 'UN' || vr === 'OB') && el.value.length <= OPAQUE_SCAN_LIMIT) {
+        tokens.addText(el.value.toString('latin1').replace(/[^\x20-\x7e]+/g, ' '), keyword, 'LT');
+      }
+    }
+  };
+  walk(original, '');
+  return tokens;
+}
+
+export interface VerifyHit {
+  /** Keyword of the original attribute whose value was found (never the value itself). */
+  readonly keyword: string;
+}
+
+/** Searches every value of the output for the tokens; returns the first hit. */
+export function findPhi(output: readonly Element[], tokens: PhiTokens): VerifyHit | undefined {
+  const walk = (elements: readonly Element[], inherited: string): VerifyHit | undefined => {
+    const own = findElement(elements, CHARSET);
+    const charset = own ? decodeText(own) : inherited;
+    for (const el of elements) {
+      if (el.items) {
+        for (const item of el.items) {
+          const hit = walk(item.elements, charset);
+          if (hit) return hit;
+        }
+        continue;
+      }
+      if (!el.value || el.value.length === 0 || el.tag === PIXEL_DATA) continue;
+      const vr = vrOf(el);
+      let text: string;
+      if (vr === 'UI') {
+        for (const uid of decodeTextValues(el)) {
+          const keyword = tokens.uids.get(uid);
+          if (keyword) return { keyword };
+        }
+        continue;
+      } else if (TOKEN_VRS.has(vr) || DATE_VRS.has(vr) || vr === 'CS' || vr === 'AS') {
+        text = decodeText({ ...el, vr }, charset);
+      } else if ((vr === 'UN' || vr === 'OB') && el.value.length <= OPAQUE_SCAN_LIMIT) {
+        text = el.value.toString('latin1');
+      } else {
+        continue;
+      }
+      const keyword = tokens.findIn(normalizeForMatch(text), vr === 'CS' || vr === 'AS' || CODED.has(el.tag));
+      if (keyword) return { keyword };
+      for (const [uid, uidKeyword] of tokens.uids) if (text.includes(uid)) return { keyword: uidKeyword };
+    }
+    return undefined;
+  };
+  return walk(output, '');
+}
