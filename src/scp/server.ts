@@ -1,0 +1,171 @@
+/**
+ * The embedded Storage SCP: listens as one AE title, applies the association policy, and writes
+ * every received instance through InstanceWriter before answering. A failed write answers a failure
+ * status and the SCP keeps serving. Runs in our process, so it can never outlive the pipeline.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import { PipelineError } from '../errors';
+import { serveScpConnection, type ReceivedInstance, type StoreReply } from '../dicom/dimse-scp';
+import { STATUS_OUT_OF_RESOURCES, STATUS_PROCESSING_FAILURE, STATUS_SUCCESS, formatStatus } from '../dicom/dimse-status';
+import { silentLogger, type Logger } from '../util/logger';
+import { decideAssociation, type AssociationPolicy } from './policy';
+import { InstanceWriter, RejectedDataset, type StoredInstance } from './store';
+
+export interface StorageScpOptions {
+  readonly aeTitle: string;
+  readonly port: number;
+  /** Bind address; all interfaces when absent (a PACS on another host must reach us). */
+  readonly host?: string;
+  readonly outDir: string;
+  readonly allowedCallingAets?: readonly string[];
+  readonly allowedAddresses?: readonly string[];
+  readonly maxAssociations?: number;
+  readonly maxPduLength?: number;
+  readonly associationTimeoutMs?: number;
+  readonly idleTimeoutMs?: number;
+  /** fsync files and directories before answering Success (default true). */
+  readonly fsync?: boolean;
+  readonly logger?: Logger;
+}
+
+export interface ScpCounts {
+  associations: number;
+  rejectedAssociations: number;
+  stored: number;
+  failed: number;
+  bytes: number;
+}
+
+export interface StoreFailure {
+  readonly sopInstanceUid: string;
+  readonly status: number;
+  readonly reason: string;
+}
+
+export const SCP_DEFAULTS = {
+  maxAssociations: 8,
+  maxPduLength: 65536,
+  associationTimeoutMs: 30_000,
+  idleTimeoutMs: 120_000,
+} as const;
+
+/** Filesystem errors that are about capacity, answered "out of resources" (the sender may retry). */
+const CAPACITY_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EMFILE', 'ENFILE', 'ENOMEM']);
+
+export declare interface StorageScp {
+  on(event: 'stored', listener: (instance: StoredInstance & { callingAet: string }) => void): this;
+  on(event: 'failed', listener: (failure: StoreFailure) => void): this;
+  on(event: 'connectionError', listener: (message: string) => void): this;
+}
+
+export class StorageScp extends EventEmitter {
+  readonly counts: ScpCounts = { associations: 0, rejectedAssociations: 0, stored: 0, failed: 0, bytes: 0 };
+  private server?: Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly writes = new Set<Promise<unknown>>();
+  private readonly writer: InstanceWriter;
+  private readonly policy: AssociationPolicy;
+  private readonly logger: Logger;
+  private boundPort = 0;
+
+  constructor(private readonly options: StorageScpOptions) {
+    super();
+    this.writer = new InstanceWriter(options.outDir, options.fsync ?? true);
+    this.policy = {
+      aeTitle: options.aeTitle,
+      allowedCallingAets: options.allowedCallingAets ?? [],
+      allowedAddresses: options.allowedAddresses ?? [],
+      maxAssociations: options.maxAssociations ?? SCP_DEFAULTS.maxAssociations,
+    };
+    this.logger = options.logger ?? silentLogger;
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  async start(): Promise<void> {
+    const server = createServer((socket) => this.accept(socket));
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err: NodeJS.ErrnoException) => {
+        const where = `${this.options.host ?? '*'}:${this.options.port}`;
+        const why = err.code === 'EADDRINUSE' ? 'address already in use (another SCP running?)' : err.code === 'EACCES' ? 'permission denied' : err.message;
+        reject(new PipelineError('E_NETWORK', `cannot listen on ${where} as ${this.options.aeTitle}: ${why}`, { cause: err }));
+      });
+      server.listen({ port: this.options.port, host: this.options.host }, () => resolve());
+    });
+    const address = server.address();
+    this.boundPort = typeof address === 'object' && address ? address.port : this.options.port;
+    server.on('error', (err) => this.logger.error({ err: err.message }, 'storage SCP server error'));
+  }
+
+  /** Stops accepting, lets stores already being written finish, then closes every connection. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()).unref());
+    for (const socket of this.sockets) socket.destroy();
+    await Promise.allSettled([...this.writes]);
+  }
+
+  private accept(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    serveScpConnection(
+      socket,
+      {
+        associate: (info) => {
+          const decision = decideAssociation(info, this.policy, this.sockets.size);
+          if (decision.accept) this.counts.associations++;
+          else {
+            this.counts.rejectedAssociations++;
+            this.logger.warn({ callingAet: info.callingAet, address: info.remoteAddress, cause: decision.cause }, 'association rejected');
+          }
+          return decision;
+        },
+        store: (instance) => this.store(instance),
+        closed: ({ error }) => {
+          if (error) {
+            this.logger.warn({ error }, 'SCP connection ended abnormally');
+            this.emit('connectionError', error);
+          }
+        },
+      },
+      {
+        maxPduLength: this.options.maxPduLength ?? SCP_DEFAULTS.maxPduLength,
+        associationTimeoutMs: this.options.associationTimeoutMs ?? SCP_DEFAULTS.associationTimeoutMs,
+        idleTimeoutMs: this.options.idleTimeoutMs ?? SCP_DEFAULTS.idleTimeoutMs,
+      },
+    );
+  }
+
+  private store(instance: ReceivedInstance): Promise<StoreReply> {
+    const write = this.writer.write(instance).then(
+      (stored): StoreReply => {
+        this.counts.stored++;
+        this.counts.bytes += stored.bytes;
+        this.emit('stored', { ...stored, callingAet: instance.callingAet });
+        return { status: STATUS_SUCCESS };
+      },
+      (err: unknown): StoreReply => {
+        const reply = failureReply(err);
+        this.counts.failed++;
+        this.logger.error({ status: formatStatus(reply.status), cause: reply.errorComment, code: (err as NodeJS.ErrnoException).code }, 'C-STORE not stored');
+        this.emit('failed', { sopInstanceUid: instance.sopInstanceUid, status: reply.status, reason: reply.errorComment ?? '' });
+        return reply;
+      },
+    );
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
+    return write;
+  }
+}
+
+function failureReply(err: unknown): StoreReply {
+  if (err instanceof RejectedDataset) return { status: err.status, errorComment: err.message };
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code && CAPACITY_ERRORS.has(code)) return { status: STATUS_OUT_OF_RESOURCES, errorComment: `storage full or exhausted (${code})` };
+  return { status: STATUS_PROCESSING_FAILURE, errorComment: `cannot write the file (${code ?? 'error'})` };
+}
