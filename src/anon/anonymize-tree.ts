@@ -1,0 +1,111 @@
+import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { relative, resolve, sep } from 'node:path';
+import fg from 'fast-glob';
+import { PipelineError } from '../errors';
+import type { FileOutcome } from './anonymize-file';
+import { runPool } from './pool';
+import { IdentityMap } from './identity/identity-map';
+import { WhiteList } from './white-list';
+import type { AnonymizeSettings } from './settings';
+
+export interface AnonymizeSummary {
+  readonly filesIn: number;
+  readonly anonymized: number;
+  /** Every anonymized file was re-read and searched for PHI before it was written. */
+  readonly verified: number;
+  readonly quarantined: number;
+  readonly quarantinedByReason: Readonly<Record<string, number>>;
+  readonly duplicates: number;
+  readonly failed: readonly string[];
+  readonly bytesOut: number;
+  readonly seconds: number;
+}
+
+export interface AnonymizeHooks {
+  readonly onOutcome?: (outcome: FileOutcome, done: number, total: number) => void;
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
+}
+
+/** Checks the directories before anything is read or written. */
+function checkDirectories(settings: AnonymizeSettings): void {
+  const input = resolve(settings.inputDir);
+  if (!existsSync(input) || !statSync(input).isDirectory()) {
+    throw new PipelineError('E_USAGE', `input directory ${settings.inputDir} does not exist or is not a directory`);
+  }
+  for (const [name, dir] of [['output', settings.outputDir], ['quarantine', settings.quarantineDir]] as const) {
+    const abs = resolve(dir);
+    if (isInside(abs, input)) throw new PipelineError('E_USAGE', `${name} directory ${dir} is inside the input directory: choose one outside it`);
+    if (isInside(input, abs)) throw new PipelineError('E_USAGE', `${name} directory ${dir} contains the input directory: choose another`);
+  }
+  if (isInside(resolve(settings.quarantineDir), resolve(settings.outputDir))) {
+    throw new PipelineError('E_USAGE', `quarantine directory ${settings.quarantineDir} must not be inside the output directory`);
+  }
+}
+
+/** Files under the input, hidden ones (temp files of a receiver still writing) excluded, in a stable order. */
+export function listInputFiles(inputDir: string): string[] {
+  return fg.sync('**/*', { cwd: resolve(inputDir), absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: false }).sort();
+}
+
+export function defaultWorkers(fileCount: number): number {
+  if (fileCount < 32) return 1; // thread start-up costs more than it saves
+  return Math.max(1, Math.min(4, availableParallelism()));
+}
+
+/** Anonymizes every file under settings.inputDir; quarantine reasons go to <quarantine>/quarantine.jsonl. */
+export async function anonymizeTree(settings: AnonymizeSettings, hooks: AnonymizeHooks = {}): Promise<AnonymizeSummary> {
+  checkDirectories(settings);
+  // Fail fast, once, in this thread: a bad white list or an unusable identity map stops before any file is read,
+  // and the schema and key are created here rather than raced by the workers.
+  if (settings.whiteList !== undefined) WhiteList.fromJson(settings.whiteList, 'white list');
+  IdentityMap.open(settings.identityDb, settings.identity).close();
+  const started = process.hrtime.bigint();
+  const files = listInputFiles(settings.inputDir);
+  mkdirSync(settings.outputDir, { recursive: true });
+  mkdirSync(settings.quarantineDir, { recursive: true });
+  const reasonsFile = resolve(settings.quarantineDir, 'quarantine.jsonl');
+  const byReason: Record<string, number> = {};
+  const failed: string[] = [];
+  let anonymized = 0;
+  let quarantined = 0;
+  let duplicates = 0;
+  let bytesOut = 0;
+  let done = 0;
+  const workers = settings.workers ?? defaultWorkers(files.length);
+  await runPool(files, settings, workers, (outcome) => {
+    done++;
+    switch (outcome.kind) {
+      case 'anonymized':
+        anonymized++;
+        bytesOut += outcome.bytes;
+        break;
+      case 'quarantined':
+        quarantined++;
+        byReason[outcome.reason] = (byReason[outcome.reason] ?? 0) + 1;
+        appendFileSync(reasonsFile, JSON.stringify({
+          file: relative(resolve(settings.inputDir), outcome.input),
+          copy: relative(resolve(settings.quarantineDir), outcome.copy),
+          reason: outcome.reason,
+          ...(outcome.detail ? { detail: outcome.detail } : {}),
+          at: new Date().toISOString(),
+        }) + '\n');
+        break;
+      case 'duplicate':
+        duplicates++;
+        break;
+      case 'failed':
+        failed.push(outcome.error);
+        break;
+    }
+    hooks.onOutcome?.(outcome, done, files.length);
+  });
+  return {
+    filesIn: files.length, anonymized, verified: anonymized, quarantined, quarantinedByReason: byReason,
+    duplicates, failed, bytesOut, seconds: Number(process.hrtime.bigint() - started) / 1e9,
+  };
+}

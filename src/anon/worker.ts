@@ -1,0 +1,45 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { anonymizeFile } from './anonymize-file';
+import { createEnvironment } from './environment';
+import type { AnonymizeSettings } from './settings';
+import type { ClaimResult, FromWorker, ToWorker } from './pool-messages';
+
+const port = parentPort!;
+const pendingClaims = new Map<number, (result: ClaimResult) => void>();
+let nextClaim = 0;
+
+function send(message: FromWorker): void {
+  port.postMessage(message);
+}
+
+function open(): ReturnType<typeof createEnvironment> | undefined {
+  try {
+    return createEnvironment(workerData as AnonymizeSettings, (sopInstanceUid, contentHash) =>
+      new Promise<ClaimResult>((resolve) => {
+        const id = nextClaim++;
+        pendingClaims.set(id, resolve);
+        send({ type: 'claim', id, sopInstanceUid, contentHash });
+      }));
+  } catch (err) {
+    // Errors thrown across the thread boundary lose their code: report it as a message instead.
+    send({ type: 'fatal', message: (err as Error).message, code: (err as { code?: string }).code });
+    return undefined;
+  }
+}
+
+const env = open();
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'claimed') {
+    pendingClaims.get(message.id)?.(message.result);
+    pendingClaims.delete(message.id);
+  } else if (message.type === 'file' && env) {
+    anonymizeFile(message.path, env).then(
+      (outcome) => send({ type: 'done', id: message.id, outcome }),
+      (err: Error) => send({ type: 'fatal', message: err.message, code: (err as { code?: string }).code }),
+    );
+  } else if (message.type === 'close') {
+    env?.close();
+    port.close();
+  }
+});

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { validateDicomRoot } from '../anon/identity/identity-map';
+
+const modalities = z.union([z.literal('*'), z.array(z.string().regex(/^[A-Z0-9_]{1,16}$/, 'a modality code like "CT"')).min(1)]);
+
+const profile = z.strictObject({
+  cleanDescriptors: z.boolean().default(true),
+  retainLongitudinal: z.enum(['off', 'full', 'modified']).default('modified'),
+  retainPatientCharacteristics: z.boolean().default(false),
+  retainDeviceIdentity: z.boolean().default(false),
+  retainUids: z.boolean().default(false),
+  retainInstitutionIdentity: z.boolean().default(false),
+  cleanGraphics: z.boolean().default(false),
+  cleanStructuredContent: z.boolean().default(false),
+});
+
+const quarantine = z.strictObject({
+  patientProtocol: z.boolean().default(true),
+  screenCapture: z.boolean().default(true),
+  burnedInAnnotation: z.boolean().default(true),
+  suspectEquipment: z.array(z.string().min(1)).default(['north american imaging, inc', 'pacsgear', 'the dicom box']),
+  riskySopClasses: z.boolean().default(true),
+  allowSopClasses: z.array(z.string().regex(/^[0-9.]+$/, 'a SOP Class UID')).default([]),
+});
+
+const peer = z.strictObject({
+  aet: z.string().min(1).max(16),
+  host: z.string().min(1),
+  port: z.number().int().min(1).max(65535),
+});
+
+/** The config file (dicom-pipeline.json). Every key is optional; defaults are the documented ones. */
+export const configSchema = z.strictObject({
+  local: z.strictObject({ aet: z.string().min(1).max(16), port: z.number().int().min(1).max(65535) }).optional(),
+  staging: peer.optional(),
+  research: peer.optional(),
+  review: z.union([z.strictObject({ csv: z.string().min(1) }), z.strictObject({ sqlite: z.string().min(1) })]).optional(),
+  identityDb: z.string().min(1).default('identity.db'),
+  keyFile: z.string().min(1).optional(),
+  dataDir: z.string().min(1).default('data'),
+  dicomRoot: z.string().optional().superRefine((root, ctx) => {
+    const problem = root === undefined ? undefined : validateDicomRoot(root);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  allowedModalities: modalities.default(['MR', 'CT']),
+  whiteList: z.string().min(1).optional(),
+  postAnonHook: z.string().min(1).default('simple'),
+  dateShiftDays: z.strictObject({ min: z.number().int().min(1), max: z.number().int().max(36500) })
+    .refine((r) => r.min <= r.max, 'min must not exceed max').default({ min: 1, max: 3650 }),
+  workers: z.number().int().min(1).max(64).optional(),
+  profile: profile.default(profile.parse({})),
+  quarantine: quarantine.default(quarantine.parse({})),
+  network: z.record(z.string(), z.unknown()).optional(),
+});
+
+export type PipelineConfig = z.infer<typeof configSchema>;
