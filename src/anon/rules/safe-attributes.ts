@@ -18,7 +18,7 @@ export const SAFE_KEYWORDS: readonly string[] = [
   'AnatomicalOrientationType', 'PatientOrientation', 'PresentationIntentType', 'ConversionType',
   'QualityControlImage', 'BurnedInAnnotation', 'RecognizableVisualFeatures',
   'LossyImageCompression', 'LossyImageCompressionRatio', 'LossyImageCompressionMethod',
-  'PresentationLUTShape', 'ImagesInAcquisition', 'ContentQualification',
+  'PresentationLUTShape', 'ImagesInAcquisition', 'ContentQualification', 'PositionReferenceIndicator',
   // equipment: make and model (needed for research quality control; suspect ones are quarantined)
   'Manufacturer', 'ManufacturerModelName', 'SoftwareVersions',
   // enhanced multi-frame image description (group 0008, CS)
@@ -31,8 +31,8 @@ export const SAFE_KEYWORDS: readonly string[] = [
   'RescaleType', 'WindowCenterWidthExplanation', 'LUTExplanation', 'PhotometricInterpretation',
   // code sequence macro (Table 8.8-1): values from coding schemes
   'CodeValue', 'CodingSchemeDesignator', 'CodingSchemeVersion', 'CodeMeaning', 'LongCodeValue',
-  'URNCodeValue', 'MappingResource', 'MappingResourceName', 'ContextGroupVersion', 'ContextIdentifier',
-  'ContextGroupExtensionFlag', 'ContextGroupLocalVersion', 'EquivalentCodeSequence',
+  'URNCodeValue', 'MappingResource', 'MappingResourceName', 'ContextIdentifier',
+  'ContextGroupExtensionFlag', 'EquivalentCodeSequence',
   // class UIDs (kinds of objects, coding schemes): never identify an instance, so never remapped
   'ReferencedSOPClassUID', 'RelatedGeneralSOPClassUID', 'OriginalSpecializedSOPClassUID',
   'CodingSchemeUID', 'ContextUID', 'MappingResourceUID', 'ContextGroupExtensionCreatorUID',

@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { IdentityMap, validateDicomRoot } from '../../src/anon/identity/identity-map';
+import { tempDir } from '../helpers/anon-env';
+
+test('the same original always gives the same UID; different originals differ', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const map = IdentityMap.open(join(dir, 'id.db'), { keyFile: join(dir, 'key'), dicomRoot: '1.2.826.0.1.3680043.10.99' });
+    const a = map.transaction(() => map.uid('1.2.3.4'));
+    assert.equal(map.transaction(() => map.uid('1.2.3.4')), a);
+    assert.notEqual(map.transaction(() => map.uid('1.2.3.5')), a);
+    assert.match(a, /^1\.2\.826\.0\.1\.3680043\.10\.99\.[1-9]\d+$/);
+    assert.equal(a.length, 64);
+    map.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('identity.db and the key file are created 0600, apart from each other', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    IdentityMap.open(join(dir, 'id.db'), { keyFile: join(dir, 'keys', 'identity.key') }).close();
+    assert.equal(statSync(join(dir, 'id.db')).mode & 0o777, 0o600);
+    assert.equal(statSync(join(dir, 'keys', 'identity.key')).mode & 0o777, 0o600);
+  } finally {
+    cleanup();
+  }
+});
+
+test('a lost key never changes stored mappings; new originals still map', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const db = join(dir, 'id.db');
+    const key = join(dir, 'key');
+    let map = IdentityMap.open(db, { keyFile: key });
+    const [uid, patient, acc] = map.transaction(() => [map.uid('9.8.7'), map.patient('MRN1', ''), map.value('accession_no', 'ACC1')] as const);
+    map.close();
+    unlinkSync(key);
+    map = IdentityMap.open(db, { keyFile: key });
+    assert.equal(map.transaction(() => map.uid('9.8.7')), uid);
+    assert.deepEqual(map.transaction(() => map.patient('MRN1', '')), patient);
+    assert.equal(map.transaction(() => map.value('accession_no', 'ACC1')), acc);
+    map.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('patients: one pseudonym per ID + issuer, non-zero stored offset; the old re-identification queries work', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, 'id.db');
+    const map = IdentityMap.open(path, { keyFile: join(dir, 'key'), dateShiftDays: { min: 1, max: 1 } });
+    const p1 = map.transaction(() => map.patient('MRN1', ''));
+    const p2 = map.transaction(() => map.patient('MRN1', 'OTHER HOSPITAL'));
+    assert.notEqual(p1.id, p2.id);
+    assert.equal(p1.dateOffsetDays, -1);
+    const acc = map.transaction(() => map.value('accession_no', 'ACC9'));
+    const study = map.transaction(() => {
+      const cleaned = map.uid('1.2.3.100');
+      map.recordRole('1.2.3.100', 'studyuid');
+      return cleaned;
+    });
+    map.close();
+    const db = new Database(path, { readonly: true });
+    assert.equal(db.prepare('select original from accession_no where cleaned = ?').pluck().get(acc), 'ACC9');
+    assert.equal(db.prepare('select original from patient where cleaned = ?').pluck().get(p1.id), 'MRN1');
+    assert.equal(db.prepare('select original from studyuid where cleaned = ?').pluck().get(study), '1.2.3.100');
+    assert.equal(db.prepare('select count(*) from seriesuid').pluck().get(), 0);
+    db.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('dicomRoot validation', () => {
+  assert.equal(validateDicomRoot('1.2.826.0.1.3680043.10.99'), undefined);
+  assert.match(validateDicomRoot('1.02.3')!, /leading zeros/);
+  assert.match(validateDicomRoot('1.2.' + '1'.repeat(50))!, /too long/);
+});
