@@ -269,7 +269,9 @@ export class ScuAssociation {
     });
     net.on('associationReleaseResponse', () => this.releasing?.());
     net.on('abort', ({ source, reason }: { source: number; reason: number }) => {
-      this.fail(new PipelineError('E_ASSOCIATION', `association aborted by ${this.peer} (${describeAbort(source, reason)})`));
+      // Peers (Orthanc among them) abort instead of answering when the calling AE may not use a service.
+      const during = this.inFlight ? ` in answer to our ${this.inFlight.label}; is calling AE "${this.params.callingAet}" allowed to use it there?` : '';
+      this.fail(new PipelineError('E_ASSOCIATION', `association aborted by ${this.peer} (${describeAbort(source, reason)})${during}`));
       this.socket.destroy();
     });
     net.on('networkError', () => {

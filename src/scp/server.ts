@@ -30,6 +30,8 @@ export interface StorageScpOptions {
 }
 
 export interface ScpCounts {
+  /** TCP connections accepted (whether or not an association followed). */
+  connections: number;
   associations: number;
   rejectedAssociations: number;
   stored: number;
@@ -60,7 +62,7 @@ export declare interface StorageScp {
 }
 
 export class StorageScp extends EventEmitter {
-  readonly counts: ScpCounts = { associations: 0, rejectedAssociations: 0, stored: 0, failed: 0, bytes: 0 };
+  readonly counts: ScpCounts = { connections: 0, associations: 0, rejectedAssociations: 0, stored: 0, failed: 0, bytes: 0 };
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private readonly writes = new Set<Promise<unknown>>();
@@ -111,6 +113,7 @@ export class StorageScp extends EventEmitter {
   }
 
   private accept(socket: Socket): void {
+    this.counts.connections++;
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     serveScpConnection(
