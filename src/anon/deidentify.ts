@@ -1,7 +1,7 @@
 import { findElement, putElement, type Element, type Item } from '../dicom/dataset';
 import { lookupTag } from '../dicom/dictionary';
 import { buildMeta } from '../dicom/part10';
-import type { ParsedFile } from '../dicom/parse';
+import { parseUnknownSequence, type ParsedFile } from '../dicom/parse';
 import { decodeText, decodeTextValues, encodeAscii } from '../dicom/values';
 import { shiftDate, shiftDateTime } from './dates';
 import { dummyValue } from './dummy-values';
@@ -150,9 +150,10 @@ function hasValue(el: Element): boolean {
   return !!el.value && el.value.length > 0 && /[^\0 ]/.test(el.value.toString('latin1'));
 }
 
-function cleanElement(el: Element, rule: Rule, walk: Walk, charset: string): Element | undefined {
-  const vr = effectiveVr(el);
-  if (vr === 'SQ' && !el.items) return undefined; // a sequence we cannot look inside (UN, defined length)
+function cleanElement(original: Element, rule: Rule, walk: Walk, charset: string): Element | undefined {
+  const vr = effectiveVr(original);
+  const el = vr === 'SQ' && !original.items ? openUnknownSequence(original) : original;
+  if (!el) return undefined; // a sequence we cannot look inside is not kept
   switch (rule.kind) {
     case 'keep':
       return el.items ? recurse(el, walk, charset) : el;
@@ -179,6 +180,12 @@ function cleanElement(el: Element, rule: Rule, walk: Walk, charset: string): Ele
     case 'recurse':
       return el.items ? recurse(el, walk, charset) : undefined;
   }
+}
+
+/** A sequence that arrived as UN: its items, parsed as Implicit VR LE, so the rules can reach inside. */
+function openUnknownSequence(el: Element): Element | undefined {
+  const items = el.value && el.value.length ? parseUnknownSequence(el.value) : [];
+  return items ? { tag: el.tag, vr: el.vr, items, undefinedLength: false, implicitItems: true } : undefined;
 }
 
 function dummy(el: Element, vr: string, walk: Walk, charset: string): Element | undefined {

@@ -1,4 +1,5 @@
-import type { Element } from '../dicom/dataset';
+import type { Element, Item } from '../dicom/dataset';
+import { parseUnknownSequence } from '../dicom/parse';
 import { findElement } from '../dicom/dataset';
 import { lookupTag } from '../dicom/dictionary';
 import { PIXEL_DATA, formatTag, isPrivateCreator, isPrivateTag } from '../dicom/tag';
@@ -22,6 +23,12 @@ function keywordOf(tag: number): string {
   return lookupTag(tag)?.keyword || (isPrivateTag(tag) ? `private ${formatTag(tag)}` : formatTag(tag));
 }
 
+/** Items of a sequence, including one that arrived as UN with a defined length. */
+function itemsOf(el: Element): readonly Item[] | undefined {
+  if (el.items) return el.items;
+  return vrOf(el) === 'SQ' && el.value && el.value.length ? parseUnknownSequence(el.value) : undefined;
+}
+
 function vrOf(el: Element): string {
   return el.vr === 'UN' ? lookupTag(el.tag)?.vr || 'UN' : el.vr;
 }
@@ -39,8 +46,9 @@ export function collectPhiTokens(original: readonly Element[], rules: RuleBook, 
     const own = findElement(elements, CHARSET);
     const charset = own ? decodeText(own) : inherited;
     for (const el of elements) {
-      if (el.items) {
-        for (const item of el.items) walk(item.elements, charset);
+      const items = itemsOf(el);
+      if (items) {
+        for (const item of items) walk(item.elements, charset);
         continue;
       }
       if (!el.value || el.value.length === 0 || isPrivateCreator(el.tag)) continue; // a creator names a vendor, not a person
@@ -73,8 +81,9 @@ export function findPhi(output: readonly Element[], tokens: PhiTokens): VerifyHi
     const own = findElement(elements, CHARSET);
     const charset = own ? decodeText(own) : inherited;
     for (const el of elements) {
-      if (el.items) {
-        for (const item of el.items) {
+      const items = itemsOf(el);
+      if (items) {
+        for (const item of items) {
           const hit = walk(item.elements, charset);
           if (hit) return hit;
         }

@@ -14,6 +14,10 @@ export function buildProgram(): Command {
   return program;
 }
 
+function isSystemError(err: unknown): err is NodeJS.ErrnoException & { syscall: string } {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
+
 /** Runs the CLI and resolves to the process exit code; user errors print one line, never a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
@@ -23,6 +27,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (isSystemError(err)) {
+      // A file-system or network failure the user can act on: say which call, which path, which error.
+      process.stderr.write(`dicom-pipeline: ${err.syscall} ${err.path ?? ''} failed: ${err.code} (${err.message.split(',')[0]})\n`.replace('  ', ' '));
+      return EXIT_FAILED;
     }
     if (err instanceof PipelineError) {
       process.stderr.write(`dicom-pipeline: ${err.message}\n`);

@@ -101,6 +101,10 @@ class Parser {
     return { tag, vr, value };
   }
 
+  parseItems(end: number, enc: Encoding, undefinedLength: boolean): Item[] {
+    return this.items(end, enc, undefinedLength);
+  }
+
   private items(end: number, enc: Encoding, undefinedLength: boolean): Item[] {
     const items: Item[] = [];
     for (;;) {
@@ -170,6 +174,19 @@ export interface ParsedFile {
   readonly transferSyntax: TransferSyntax;
   /** True when the file had no preamble/DICM/meta and was read as a bare Implicit VR LE dataset. */
   readonly bareDataset: boolean;
+}
+
+/**
+ * Items of a sequence that arrived as UN with a defined length: PS3.5 6.2.2 says its content is
+ * Implicit VR Little Endian. Returns undefined when the bytes are not a well-formed item list.
+ */
+export function parseUnknownSequence(value: Buffer): Item[] | undefined {
+  try {
+    return new Parser(value, 0).parseItems(value.length, IMPLICIT, false);
+  } catch (err) {
+    if (err instanceof DicomParseError || err instanceof RangeError) return undefined;
+    throw err;
+  }
 }
 
 export function parseDataset(buf: Buffer, ts: TransferSyntax): Element[] {

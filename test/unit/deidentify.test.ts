@@ -130,3 +130,27 @@ test('the verifier finds a planted leak and passes the clean output', () => {
     ctx.close();
   }
 });
+
+test('a sequence that arrived as UN (defined length) is opened and cleaned, and the verifier sees inside it', async () => {
+  const { encodeDataset } = await import('../../src/dicom/serialize');
+  const { transferSyntax, IMPLICIT_LE } = await import('../../src/dicom/transfer-syntax');
+  const { seq } = await import('../helpers/dicom-builder');
+  const inner = seq(0x00081140, [[
+    text(0x00081150, 'UI', '1.2.840.10008.5.1.4.1.1.2'), text(0x00081155, 'UI', '1.2.826.0.1.3680043.2.1125.1.0'), text(0x00100020, 'LO', 'HIDDENID99'),
+  ]], false);
+  const encoded = Buffer.concat(encodeDataset([inner], transferSyntax(IMPLICIT_LE)!));
+  const asUn: Element = { tag: 0x00081140, vr: 'UN', value: encoded.subarray(8) };
+  const ctx = anonContext();
+  try {
+    const original = part10([...phiDataset().filter((e) => e.tag !== 0x00081140), asUn]);
+    const out = ctx.identity.transaction(() => deidentify(original, ctx));
+    const cleaned = findElement(out.dataset, 0x00081140);
+    assert.ok(cleaned?.items, 'the UN sequence was opened');
+    assert.equal(val(cleaned.items[0].elements, 0x00081155), ctx.identity.uid('1.2.826.0.1.3680043.2.1125.1.0'), 'its reference remapped');
+    assert.ok(!allValues(out.dataset).join('|').includes('HIDDENID99'));
+    const tokens = collectPhiTokens(original.dataset, ctx.rules, ctx.options, ctx.whiteList);
+    assert.equal(tokens.text.get('HIDDENID99')?.keyword, 'PatientID');
+  } finally {
+    ctx.close();
+  }
+});

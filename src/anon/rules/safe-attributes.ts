@@ -55,10 +55,11 @@ export const SAFE_KEYWORDS: readonly string[] = [
 
 /** Groups of technical attributes: acquisition (0018), relationship/geometry (0020), image presentation
  * (0028), ophthalmology (0022, 0024), waveform (003A), whole-slide (0048), NM/PET (0054), segmentation
- * (0062), surfaces (0066), presentation states (0070), presentation LUT (2050), functional groups (5200),
- * pixel data (7FE0). */
+ * (0062), surfaces (0066), presentation states (0070), presentation LUT (2050), radiotherapy image, dose,
+ * structures, plan and treatment record (3002-300C), functional groups (5200), pixel data (7FE0). */
 export const TECHNICAL_GROUPS: ReadonlySet<number> = new Set([
-  0x0018, 0x0020, 0x0022, 0x0024, 0x0028, 0x003a, 0x0048, 0x0054, 0x0062, 0x0066, 0x0070, 0x2050, 0x5200, 0x7fe0,
+  0x0018, 0x0020, 0x0022, 0x0024, 0x0028, 0x003a, 0x0048, 0x0054, 0x0062, 0x0066, 0x0070, 0x2050,
+  0x3002, 0x3004, 0x3006, 0x3008, 0x300a, 0x300c, 0x5200, 0x7fe0,
 ]);
 
 /** VRs that cannot hold a person's name, free text, a date or a time. */
