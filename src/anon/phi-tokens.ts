@@ -6,6 +6,8 @@ export function normalizeForMatch(value: string): string {
 /** Keywords of attributes that identify someone or something: Patient ID, Accession Number, Other Patient IDs... */
 const IDENTIFIER = /(ID|IDs|Number|Numbers|Name|Names|Address|Telephone\w*|Locator)$/;
 
+const IDEOGRAPHIC = /[\p{Script=Han}\p{Script=Hangul}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+
 /** Values of an original that must not appear in its output. */
 export class PhiTokens {
   /**
@@ -19,12 +21,13 @@ export class PhiTokens {
 
   constructor(private readonly ignore: ReadonlySet<string>) {}
 
-  /** Person names count by component (family, given...) of 3+ characters; other values whole, 4+. */
+  /** Person names count by component (family, given...) of 3+ letters (1+ ideographs); other values whole, 4+. */
   addText(value: string, keyword: string, vr: string, strong = vr === 'PN' || vr === 'DA' || vr === 'DT' || IDENTIFIER.test(keyword)): void {
     const parts = vr === 'PN' ? value.split(/[\^=\\]/) : vr === 'LT' || vr === 'ST' || vr === 'UT' ? [value] : value.split('\\');
-    const min = vr === 'PN' ? 3 : 4;
     for (const part of parts) {
       const token = normalizeForMatch(part);
+      // One ideograph or syllable block is a whole name part in Chinese, Japanese or Korean.
+      const min = vr !== 'PN' ? 4 : IDEOGRAPHIC.test(token) ? 1 : 3;
       if (token.length >= min && !this.ignore.has(token) && /[\p{L}1-9]/u.test(token)) this.text.set(token, { keyword, strong });
     }
   }
