@@ -71,13 +71,15 @@ export function routingUids(dataset: Buffer, incoming: IncomingDataset): Routing
     sopInstanceUid: text(0x00080018),
     sopClassUid: text(0x00080016),
   };
-  for (const [name, uid] of Object.entries(uids)) {
-    if (!isSafeUid(uid)) throw new RejectedDataset(0xc000, `${name} missing or not a valid UID`);
-  }
-  if (uids.sopInstanceUid !== incoming.sopInstanceUid || uids.sopClassUid !== incoming.sopClassUid) {
+  // A dataset without SOP class/instance UIDs is invalid but routable by its command; different ones are not.
+  if ((uids.sopInstanceUid && uids.sopInstanceUid !== incoming.sopInstanceUid) || (uids.sopClassUid && uids.sopClassUid !== incoming.sopClassUid)) {
     throw new RejectedDataset(0xa900, 'SOP class/instance UID of the dataset differ from the C-STORE command');
   }
-  return uids;
+  const routed = { ...uids, sopInstanceUid: incoming.sopInstanceUid, sopClassUid: incoming.sopClassUid };
+  for (const [name, uid] of Object.entries(routed)) {
+    if (!isSafeUid(uid)) throw new RejectedDataset(0xc000, `${name} missing or not a valid UID`);
+  }
+  return routed;
 }
 
 export function instancePath(dir: string, uids: RoutingUids): string {
