@@ -1,3 +1,5 @@
+import type { FileRange } from './file-range';
+
 /**
  * Our in-memory form of a dataset: a tree of raw elements. Values stay as the file's own bytes
  * (subarrays, never copies or re-encodings), so what we do not change is written back unchanged.
@@ -12,6 +14,11 @@ export interface Element {
   /** Encapsulated pixel data: the raw item stream after the header, sequence delimiter included. */
   fragments?: Buffer;
   undefinedLength?: boolean;
+  /**
+   * Bulk data left in the source file (large files): the raw value, or for encapsulated data the
+   * fragment stream as in `fragments`. Copied to the output without being read into memory.
+   */
+  external?: FileRange;
   /** UN of undefined length: its items are encoded Implicit VR Little Endian (PS3.5 6.2.2). */
   implicitItems?: boolean;
 }

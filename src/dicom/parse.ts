@@ -21,7 +21,10 @@ const EXPLICIT: Encoding = { explicitVr: true, littleEndian: true };
 /** Parses elements of one dataset level from buf[pos, end); stops at an item delimiter when inItem. */
 class Parser {
   pos: number;
-  constructor(readonly buf: Buffer, start: number) {
+  /** Set when a top-level parse stopped at stopTag: the offset of that element's header. */
+  stoppedAt: number | undefined;
+  private depth = 0;
+  constructor(readonly buf: Buffer, start: number, private readonly stopTag?: number) {
     this.pos = start;
   }
 
@@ -57,6 +60,11 @@ class Parser {
       }
       if (tag === SEQUENCE_DELIMITATION || tag === ITEM) {
         throw new DicomParseError(`unexpected ${formatTag(tag)} in dataset`, this.pos - 4);
+      }
+      if (tag === this.stopTag && this.depth === 0) {
+        this.pos -= 4;
+        this.stoppedAt = this.pos;
+        return unsorted ? sortByTag(out) : out;
       }
       if (tag === lastTag) throw new DicomParseError(`element ${formatTag(tag)} repeated`, this.pos - 4);
       if (tag < lastTag) unsorted = true;
@@ -106,6 +114,15 @@ class Parser {
   }
 
   private items(end: number, enc: Encoding, undefinedLength: boolean): Item[] {
+    this.depth++;
+    try {
+      return this.itemList(end, enc, undefinedLength);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private itemList(end: number, enc: Encoding, undefinedLength: boolean): Item[] {
     const items: Item[] = [];
     for (;;) {
       if (!undefinedLength && this.pos >= end) return items;
@@ -189,10 +206,23 @@ export function parseUnknownSequence(value: Buffer): Item[] | undefined {
   }
 }
 
+function encodingOf(ts: TransferSyntax): Encoding {
+  return ts.explicitVr ? (ts.littleEndian ? EXPLICIT : { explicitVr: true, littleEndian: false }) : IMPLICIT;
+}
+
 export function parseDataset(buf: Buffer, ts: TransferSyntax): Element[] {
-  const enc: Encoding = ts.explicitVr ? (ts.littleEndian ? EXPLICIT : { explicitVr: true, littleEndian: false }) : IMPLICIT;
   const body = ts.deflated ? inflate(buf) : buf;
-  return new Parser(body, 0).elements(body.length, enc, false);
+  return new Parser(body, 0).elements(body.length, encodingOf(ts), false);
+}
+
+/**
+ * Parses the top level of a dataset until Pixel Data: the elements before it, and the offset of its
+ * header (undefined when the dataset has none). Used on a prefix of a large file.
+ */
+export function parseDatasetUntilPixelData(buf: Buffer, start: number, ts: TransferSyntax): { elements: Element[]; pixelDataAt?: number } {
+  const parser = new Parser(buf, start, PIXEL_DATA);
+  const elements = parser.elements(buf.length, encodingOf(ts), false);
+  return { elements, pixelDataAt: parser.stoppedAt };
 }
 
 function inflate(buf: Buffer): Buffer {

@@ -3,6 +3,7 @@ import type { Element, Item } from './dataset';
 import { ITEM, ITEM_DELIMITATION, SEQUENCE_DELIMITATION, UNDEFINED_LENGTH } from './tag';
 import type { TransferSyntax } from './transfer-syntax';
 import { isLongVr } from './vr';
+import { isFileRange, type Chunk } from './file-range';
 
 interface Encoding {
   readonly explicitVr: boolean;
@@ -48,13 +49,18 @@ function elementHeader(tag: number, vr: string, length: number, enc: Encoding): 
 }
 
 /** Appends the encoding of elements to out and returns the number of bytes appended. */
-function encodeElements(elements: readonly Element[], enc: Encoding, out: Buffer[]): number {
+function encodeElements(elements: readonly Element[], enc: Encoding, out: Chunk[]): number {
   let total = 0;
   for (const el of elements) total += encodeElement(el, enc, out);
   return total;
 }
 
-function encodeElement(el: Element, enc: Encoding, out: Buffer[]): number {
+function encodeElement(el: Element, enc: Encoding, out: Chunk[]): number {
+  if (el.external) {
+    const header = elementHeader(el.tag, el.vr, el.undefinedLength ? UNDEFINED_LENGTH : el.external.length, enc);
+    out.push(header, el.external);
+    return header.length + el.external.length;
+  }
   if (el.fragments) {
     const header = elementHeader(el.tag, el.vr, UNDEFINED_LENGTH, enc);
     out.push(header, el.fragments);
@@ -70,7 +76,7 @@ function encodeElement(el: Element, enc: Encoding, out: Buffer[]): number {
       out.push(end);
       return header.length + body + end.length;
     }
-    const body: Buffer[] = [];
+    const body: Chunk[] = [];
     const length = encodeItems(el.items, itemEnc, body);
     const header = elementHeader(el.tag, el.vr, length, enc);
     out.push(header, ...body);
@@ -85,7 +91,7 @@ function encodeElement(el: Element, enc: Encoding, out: Buffer[]): number {
 
 const EMPTY = Buffer.alloc(0);
 
-function encodeItems(items: readonly Item[], enc: Encoding, out: Buffer[]): number {
+function encodeItems(items: readonly Item[], enc: Encoding, out: Chunk[]): number {
   let total = 0;
   for (const item of items) {
     if (item.undefinedLength) {
@@ -94,7 +100,7 @@ function encodeItems(items: readonly Item[], enc: Encoding, out: Buffer[]): numb
       out.push(tagHeader(ITEM_DELIMITATION, 0, enc));
       total += 8;
     } else {
-      const body: Buffer[] = [];
+      const body: Chunk[] = [];
       const length = encodeElements(item.elements, enc, body);
       out.push(tagHeader(ITEM, length, enc), ...body);
       total += 8 + length;
@@ -103,27 +109,46 @@ function encodeItems(items: readonly Item[], enc: Encoding, out: Buffer[]): numb
   return total;
 }
 
-/** Encodes a dataset in the given transfer syntax, as a list of chunks (for writev) and their total size. */
-export function encodeDataset(elements: readonly Element[], ts: TransferSyntax): Buffer[] {
+/** Encodes a dataset in the given transfer syntax, as chunks: bytes, or ranges of a source file to copy. */
+export function encodeDatasetChunks(elements: readonly Element[], ts: TransferSyntax): Chunk[] {
   const enc: Encoding = { explicitVr: ts.explicitVr, littleEndian: ts.littleEndian };
-  const out: Buffer[] = [];
+  const out: Chunk[] = [];
   encodeElements(elements, enc, out);
   if (!ts.deflated) return out;
-  return [deflateRawSync(Buffer.concat(out))];
+  return [deflateRawSync(Buffer.concat(inMemory(out)))];
+}
+
+function inMemory(chunks: Chunk[]): Buffer[] {
+  if (chunks.some(isFileRange)) throw new Error('bulk data left in a file cannot be encoded in memory');
+  return chunks as Buffer[];
+}
+
+/** Encodes a dataset held wholly in memory (no external bulk data), as buffers for writev. */
+export function encodeDataset(elements: readonly Element[], ts: TransferSyntax): Buffer[] {
+  return inMemory(encodeDatasetChunks(elements, ts));
 }
 
 /** File meta information is always Explicit VR Little Endian, with its group length first. */
 export function encodeMetaGroup(meta: readonly Element[]): Buffer[] {
   const enc: Encoding = { explicitVr: true, littleEndian: true };
-  const body: Buffer[] = [];
+  const body: Chunk[] = [];
   const length = encodeElements(meta.filter((e) => e.tag !== 0x00020000), enc, body);
   const groupLength = Buffer.allocUnsafe(4);
   groupLength.writeUInt32LE(length, 0);
-  return [elementHeader(0x00020000, 'UL', 4, enc), groupLength, ...body];
+  return [elementHeader(0x00020000, 'UL', 4, enc), groupLength, ...inMemory(body)];
+}
+
+function preamble(): Buffer {
+  const b = Buffer.alloc(132);
+  b.write('DICM', 128, 'latin1');
+  return b;
 }
 
 export function encodePart10(meta: readonly Element[], dataset: readonly Element[], ts: TransferSyntax): Buffer[] {
-  const preamble = Buffer.alloc(132);
-  preamble.write('DICM', 128, 'latin1');
-  return [preamble, ...encodeMetaGroup(meta), ...encodeDataset(dataset, ts)];
+  return [preamble(), ...encodeMetaGroup(meta), ...encodeDataset(dataset, ts)];
+}
+
+/** As encodePart10, but bulk data left in the source file stays a range to copy. */
+export function encodePart10Chunks(meta: readonly Element[], dataset: readonly Element[], ts: TransferSyntax): Chunk[] {
+  return [preamble(), ...encodeMetaGroup(meta), ...encodeDatasetChunks(dataset, ts)];
 }

@@ -1,4 +1,5 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writevSync } from 'node:fs';
+import { isFileRange, type Chunk, type FileRange } from '../dicom/file-range';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -9,7 +10,7 @@ export interface AtomicWriteOptions {
 }
 
 /** Writes chunks to a hidden temp file beside path, then renames it into place: readers never see a partial file. */
-export function writeFileAtomic(path: string, chunks: readonly Buffer[], options: AtomicWriteOptions = {}): void {
+export function writeFileAtomic(path: string, chunks: readonly Chunk[], options: AtomicWriteOptions = {}): void {
   mkdirSync(dirname(path), { recursive: true });
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(temp, 'w', options.mode ?? 0o644);
@@ -30,8 +31,41 @@ export function writeFileAtomic(path: string, chunks: readonly Buffer[], options
   }
 }
 
+/** Buffers go out with writev; file ranges are copied through one bounded buffer. */
+function writeAll(fd: number, chunks: readonly Chunk[]): void {
+  let run: Buffer[] = [];
+  for (const chunk of chunks) {
+    if (!isFileRange(chunk)) {
+      run.push(chunk);
+      continue;
+    }
+    writeBuffers(fd, run);
+    run = [];
+    copyRange(fd, chunk);
+  }
+  writeBuffers(fd, run);
+}
+
+const COPY_BUFFER_BYTES = 1 << 20;
+
+function copyRange(fd: number, range: FileRange): void {
+  const source = openSync(range.path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(Math.min(COPY_BUFFER_BYTES, Math.max(1, range.length)));
+    let done = 0;
+    while (done < range.length) {
+      const n = readSync(source, buf, 0, Math.min(buf.length, range.length - done), range.offset + done);
+      if (n === 0) throw Object.assign(new Error(`${range.path} ended while copying its bulk data`), { code: 'EIO' });
+      writeBuffers(fd, [buf.subarray(0, n)]);
+      done += n;
+    }
+  } finally {
+    closeSync(source);
+  }
+}
+
 /** writev takes at most IOV_MAX (1024) buffers and may write partially. */
-function writeAll(fd: number, chunks: readonly Buffer[]): void {
+function writeBuffers(fd: number, chunks: readonly Buffer[]): void {
   let pending = chunks.filter((c) => c.length > 0);
   while (pending.length) {
     const batch = pending.slice(0, 1024);

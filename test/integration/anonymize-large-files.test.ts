@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readLargePart10 } from '../../src/dicom/large-file';
+import { parsePart10 } from '../../src/dicom/parse';
+import { encodeDataset } from '../../src/dicom/serialize';
+import { tempDir } from '../helpers/anon-env';
+import { FIXTURES, runCli } from '../helpers/cli';
+import { treeHashes } from '../helpers/files';
+
+const { dir, cleanup } = tempDir('dp-large-');
+test.after(cleanup);
+
+const FILES = ['ts/CT_small.dcm', 'ts/MR_small_bigendian.dcm', 'ts/MR_small_implicit.dcm', 'ts/MR_small_RLE.dcm', 'ts/image_dfl.dcm', 'misc/XA_jpeg_lossless_4frames_00191113.dcm', 'ts/JPEG2000.dcm'];
+
+test('the bounded reader sees the same dataset as the in-memory reader, Pixel Data left in the file', () => {
+  for (const f of FILES) {
+    const path = join(FIXTURES, f);
+    const whole = parsePart10(readFileSync(path));
+    const large = readLargePart10(path);
+    const pixel = large.dataset.find((e) => e.tag === 0x7fe00010)!;
+    if (!whole.transferSyntax.deflated) assert.ok(pixel.external, `${f}: Pixel Data stays on disk`);
+    const resolved = large.dataset.map((e) => (e.external
+      ? { ...e, external: undefined, [e.undefinedLength ? 'fragments' : 'value']: readFileSync(path).subarray(e.external.offset, e.external.offset + e.external.length) }
+      : e));
+    assert.ok(Buffer.concat(encodeDataset(resolved, large.transferSyntax)).equals(Buffer.concat(encodeDataset(whole.dataset, whole.transferSyntax))), f);
+  }
+});
+
+test('above the size threshold the CLI streams Pixel Data and writes the same outputs', () => {
+  const input = join(dir, 'in');
+  FILES.forEach((f, i) => {
+    mkdirSync(join(input, String(i)), { recursive: true });
+    copyFileSync(join(FIXTURES, f), join(input, String(i), 'f.dcm'));
+  });
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ allowedModalities: '*', quarantine: { riskySopClasses: false }, profile: { retainInstitutionIdentity: true } }));
+  const env = { DICOM_PIPELINE_KEY_FILE: join(dir, 'key') };
+  const args = (name: string): string[] => ['anonymize', input, join(dir, name, 'out'), '--identity', join(dir, 'id.db'), '--config', config, '--workers', '1'];
+  const small = runCli(args('memory'), env);
+  assert.equal(small.code, 0, small.stderr);
+  const large = runCli(args('streamed'), { ...env, DICOM_PIPELINE_LARGE_FILE_BYTES: '1024' });
+  assert.equal(large.code, 0, large.stderr);
+  assert.equal(large.stdout.split('\n')[1], small.stdout.split('\n')[1], 'same counts');
+  assert.deepEqual(treeHashes(join(dir, 'streamed', 'out')), treeHashes(join(dir, 'memory', 'out')));
+  assert.ok(treeHashes(join(dir, 'memory', 'out')).size >= 5);
+});
