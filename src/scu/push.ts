@@ -48,7 +48,7 @@ export interface PushReport {
 interface Item {
   readonly path: string;
   readonly sopClassUid: string;
-  readonly sopInstanceUid: string;
+  sopInstanceUid: string;
   readonly transferSyntaxUid: string;
   readonly datasetOffset: number;
   studyInstanceUid?: string;
@@ -139,14 +139,23 @@ async function sendOne(assoc: ScuAssociation, peer: Peer, item: Item): Promise<S
     return { reason: `${formatPeer(peer)} accepted no presentation context for SOP class ${item.sopClassUid} in transfer syntax ${item.transferSyntaxUid}` };
   }
   let dataset: Buffer;
+  let uids: DatasetUids;
   try {
     dataset = (await readFile(item.path)).subarray(item.datasetOffset);
-    item.studyInstanceUid ??= studyUidOf(dataset, item.transferSyntaxUid);
+    uids = uidsOf(dataset, item.transferSyntaxUid);
+    item.studyInstanceUid ??= uids.study;
   } catch (err) {
     return { reason: `cannot read file: ${(err as Error).message}` };
   }
+  // The receiver files the instance under the dataset's own UIDs; the command must say the same.
+  const sopClassUid = uids.sopClass || item.sopClassUid;
+  const sopInstanceUid = uids.sopInstance || item.sopInstanceUid;
+  if (sopClassUid !== item.sopClassUid) {
+    return { reason: `SOP class in the dataset (${sopClassUid}) differs from the file meta information (${item.sopClassUid})` };
+  }
+  item.sopInstanceUid = sopInstanceUid;
   try {
-    const reply = await assoc.store({ sopClassUid: item.sopClassUid, sopInstanceUid: item.sopInstanceUid, transferSyntaxUid: item.transferSyntaxUid, dataset });
+    const reply = await assoc.store({ sopClassUid, sopInstanceUid, transferSyntaxUid: item.transferSyntaxUid, dataset });
     const status = classifyStatus(reply.status);
     if (isDone(status)) return status.kind === 'warning' ? 'warning' : 'stored';
     item.lastError = `C-STORE ${describeStatus(status, reply.errorComment)}`;
@@ -158,14 +167,24 @@ async function sendOne(assoc: ScuAssociation, peer: Peer, item: Item): Promise<S
   }
 }
 
-function studyUidOf(dataset: Buffer, tsUid: string): string | undefined {
+interface DatasetUids {
+  readonly study?: string;
+  readonly sopClass?: string;
+  readonly sopInstance?: string;
+}
+
+function uidsOf(dataset: Buffer, tsUid: string): DatasetUids {
   const ts = transferSyntax(tsUid);
-  if (!ts) return undefined;
+  if (!ts) return {};
   try {
-    const el = findElement(parseDataset(dataset, ts), 0x0020000d);
-    return el ? decodeText(el) : undefined;
+    const elements = parseDataset(dataset, ts);
+    const text = (tag: number): string | undefined => {
+      const el = findElement(elements, tag);
+      return el ? decodeText(el) || undefined : undefined;
+    };
+    return { study: text(0x0020000d), sopClass: text(0x00080016), sopInstance: text(0x00080018) };
   } catch {
-    return undefined;
+    return {};
   }
 }
 
