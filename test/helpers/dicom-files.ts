@@ -39,3 +39,33 @@ export function splitPart10(data: Buffer): SplitFile {
 export function splitFile(path: string): SplitFile {
   return splitPart10(readFileSync(path));
 }
+
+import type { Element } from '../../src/dicom/dataset';
+import { parseDataset } from '../../src/dicom/parse';
+import { transferSyntax } from '../../src/dicom/transfer-syntax';
+
+/**
+ * Same elements, values, items and fragments, whatever the sequence/item length encoding (defined or
+ * undefined). DCMTK-based receivers such as Orthanc rewrite sequences with explicit lengths when they
+ * store what they received; everything else must be identical.
+ */
+export function sameContent(a: SplitFile, b: SplitFile): boolean {
+  if (a.transferSyntaxUid !== b.transferSyntaxUid) return false;
+  const ts = transferSyntax(a.transferSyntaxUid);
+  if (!ts) return false;
+  return sameElements(parseDataset(a.dataset, ts), parseDataset(b.dataset, ts));
+}
+
+function sameElements(a: readonly Element[], b: readonly Element[]): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((x, i) => sameElement(x, b[i]));
+}
+
+function sameElement(x: Element, y: Element): boolean {
+  if (x.tag !== y.tag || x.vr !== y.vr) return false;
+  if (!!x.value !== !!y.value || (x.value && !x.value.equals(y.value!))) return false;
+  if (!!x.fragments !== !!y.fragments || (x.fragments && !x.fragments.equals(y.fragments!))) return false;
+  const xi = x.items ?? [];
+  const yi = y.items ?? [];
+  return xi.length === yi.length && xi.every((item, i) => sameElements(item.elements, yi[i].elements));
+}

@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { putElement } from '../../src/dicom/dataset';
+import { putElement, removeElement } from '../../src/dicom/dataset';
 import { parsePart10 } from '../../src/dicom/parse';
 import { buildMeta } from '../../src/dicom/part10';
 import { encodePart10 } from '../../src/dicom/serialize';
@@ -41,6 +41,8 @@ export function writeSyntheticStudies(template: string, outDir: string, layout: 
       for (let i = 0; i < layout.instancesPerSeries; i++) {
         const sopInstanceUid = newUid();
         const dataset = [...parsed.dataset];
+        // DCMTK (and so Orthanc) drops Data Set Trailing Padding when it sends: keep files comparable.
+        removeElement(dataset, 0xfffcfffc);
         putElement(dataset, { tag: 0x0020000d, vr: 'UI', value: encodeAscii(studyInstanceUid, 'UI') });
         putElement(dataset, { tag: 0x0020000e, vr: 'UI', value: encodeAscii(seriesInstanceUid, 'UI') });
         putElement(dataset, { tag: 0x00080018, vr: 'UI', value: encodeAscii(sopInstanceUid, 'UI') });
