@@ -31,9 +31,16 @@ const peer = z.strictObject({
 
 /** The config file (dicom-pipeline.json). Every key is optional; defaults are the documented ones. */
 export const configSchema = z.strictObject({
-  local: z.strictObject({ aet: z.string().min(1).max(16), port: z.number().int().min(1).max(65535) }).optional(),
+  local: z.strictObject({
+    aet: z.string().min(1).max(16),
+    port: z.number().int().min(1).max(65535),
+    /** Calling AE titles our SCP accepts during a run; default: the staging AE only. */
+    allowedCallingAets: z.array(z.string().min(1).max(16)).optional(),
+  }).optional(),
   staging: peer.optional(),
   research: peer.optional(),
+  /** Default number of studies per run (-m overrides). */
+  maxStudies: z.number().int().min(1).default(10),
   review: z.union([z.strictObject({ csv: z.string().min(1) }), z.strictObject({ sqlite: z.string().min(1) })]).optional(),
   identityDb: z.string().min(1).default('identity.db'),
   keyFile: z.string().min(1).optional(),
@@ -50,7 +57,16 @@ export const configSchema = z.strictObject({
   workers: z.number().int().min(1).max(64).optional(),
   profile: profile.default(profile.parse({})),
   quarantine: quarantine.default(quarantine.parse({})),
-  network: z.record(z.string(), z.unknown()).optional(),
+  network: z.strictObject({
+    connectTimeoutMs: z.number().int().min(100).optional(),
+    associationTimeoutMs: z.number().int().min(100).optional(),
+    dimseTimeoutMs: z.number().int().min(100).optional(),
+    maxPduLength: z.number().int().min(4096).max(1 << 24).optional(),
+    associations: z.number().int().min(1).max(16).optional(),
+    requestsPerAssociation: z.number().int().min(1).optional(),
+    retries: z.number().int().min(0).max(20).optional(),
+    retryBackoffMs: z.number().int().min(0).optional(),
+  }).default({}),
 });
 
 export type PipelineConfig = z.infer<typeof configSchema>;

@@ -1,16 +1,11 @@
-import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { anonymizeTree, type AnonymizeSummary } from '../../anon/anonymize-tree';
-import type { AnonymizeSettings } from '../../anon/settings';
+import { DEFAULT_WHITE_LIST, formatSummary, parseModalities, settingsFromConfig } from '../../anon/settings-from-config';
 import { loadConfig } from '../../config/load';
-import type { PipelineConfig } from '../../config/schema';
 import { PipelineError } from '../../errors';
-import { readJsonFile } from '../../util/json-file';
 import { createProgress } from '../../util/progress';
 import { EXIT_FAILED, EXIT_OK } from '../exit-codes';
-
-export const DEFAULT_WHITE_LIST = 'dicom_limited_vocabulary.json';
 
 interface AnonymizeFlags {
   quarantine?: string;
@@ -21,47 +16,11 @@ interface AnonymizeFlags {
   workers?: string;
 }
 
-export function parseModalities(text: string): string[] | '*' {
-  if (text.trim() === '*') return '*';
-  const list = text.split(',').map((m) => m.trim().toUpperCase()).filter(Boolean);
-  const bad = list.filter((m) => !/^[A-Z0-9_]{1,16}$/.test(m));
-  if (list.length === 0 || bad.length) throw new PipelineError('E_USAGE', `--allowed-modalities expects codes like MR,CT or '*'; got "${text}"`);
-  return list;
-}
-
-/** Builds the settings from the config and the flags (flags win). */
-export function anonymizeSettings(config: PipelineConfig, input: string, output: string, flags: AnonymizeFlags): AnonymizeSettings {
-  const whiteListPath = flags.whiteList ?? config.whiteList ?? (existsSync(DEFAULT_WHITE_LIST) ? DEFAULT_WHITE_LIST : undefined);
-  const workers = flags.workers === undefined ? config.workers : Number(flags.workers);
-  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) throw new PipelineError('E_USAGE', '--workers expects a positive integer');
-  return {
-    inputDir: resolve(input),
-    outputDir: resolve(output),
-    quarantineDir: resolve(flags.quarantine ?? join(dirname(resolve(output)), 'quarantine')),
-    identityDb: resolve(flags.identity ?? config.identityDb),
-    identity: { dicomRoot: config.dicomRoot, keyFile: config.keyFile, dateShiftDays: config.dateShiftDays },
-    profile: config.profile,
-    quarantine: {
-      ...config.quarantine,
-      allowedModalities: flags.allowedModalities ? parseModalities(flags.allowedModalities) : config.allowedModalities,
-    },
-    whiteList: whiteListPath ? readJsonFile(whiteListPath, 'white list') : undefined,
-    workers,
-  };
-}
-
-export function formatSummary(s: AnonymizeSummary): string {
-  const lines = [
-    `files in:     ${s.filesIn}`,
-    `anonymized:   ${s.anonymized} (verified: ${s.verified})`,
-    `quarantined:  ${s.quarantined}`,
-    ...Object.entries(s.quarantinedByReason).sort().map(([reason, n]) => `  ${reason}: ${n}`),
-  ];
-  if (s.duplicates) lines.push(`duplicates:   ${s.duplicates} (identical copies, skipped)`);
-  if (s.failed.length) lines.push(`failed:       ${s.failed.length}`, ...s.failed.slice(0, 20).map((f) => `  ${f}`));
-  const rate = s.seconds > 0 ? (s.filesIn / s.seconds).toFixed(0) : '-';
-  lines.push(`time:         ${s.seconds.toFixed(1)} s (${rate} files/s)`);
-  return lines.join('\n');
+function parseWorkers(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new PipelineError('E_USAGE', '--workers expects a positive integer');
+  return n;
 }
 
 export function register(program: Command): void {
@@ -78,7 +37,15 @@ export function register(program: Command): void {
     .option('--workers <n>', 'worker threads (default: one per core, at most 4)')
     .action(async (input: string, output: string, flags: AnonymizeFlags) => {
       const { config } = loadConfig(flags.config);
-      const settings = anonymizeSettings(config, input, output, flags);
+      const settings = settingsFromConfig(config, {
+        inputDir: input,
+        outputDir: output,
+        quarantineDir: flags.quarantine ?? join(dirname(resolve(output)), 'quarantine'),
+        identityDb: flags.identity,
+        whiteList: flags.whiteList,
+        allowedModalities: flags.allowedModalities ? parseModalities(flags.allowedModalities) : undefined,
+        workers: parseWorkers(flags.workers),
+      });
       const progress = createProgress('anonymize');
       let summary: AnonymizeSummary;
       try {

@@ -1,0 +1,57 @@
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { PipelineConfig } from '../config/schema';
+import { PipelineError } from '../errors';
+import { readJsonFile } from '../util/json-file';
+import type { AnonymizeSummary } from './anonymize-tree';
+import type { AnonymizeSettings } from './settings';
+
+export const DEFAULT_WHITE_LIST = 'dicom_limited_vocabulary.json';
+
+export interface SettingsOverrides {
+  readonly inputDir: string;
+  readonly outputDir: string;
+  readonly quarantineDir: string;
+  readonly identityDb?: string;
+  readonly whiteList?: string;
+  readonly allowedModalities?: readonly string[] | '*';
+  readonly workers?: number;
+}
+
+export function parseModalities(text: string): string[] | '*' {
+  if (text.trim() === '*') return '*';
+  const list = text.split(',').map((m) => m.trim().toUpperCase()).filter(Boolean);
+  const bad = list.filter((m) => !/^[A-Z0-9_]{1,16}$/.test(m));
+  if (list.length === 0 || bad.length) throw new PipelineError('E_USAGE', `allowed modalities must be codes like MR,CT or '*'; got "${text}"`);
+  return list;
+}
+
+/** The anonymizer's slice of the config, with the caller's directories and overrides (which win). */
+export function settingsFromConfig(config: PipelineConfig, o: SettingsOverrides): AnonymizeSettings {
+  const whiteListPath = o.whiteList ?? config.whiteList ?? (existsSync(DEFAULT_WHITE_LIST) ? DEFAULT_WHITE_LIST : undefined);
+  return {
+    inputDir: resolve(o.inputDir),
+    outputDir: resolve(o.outputDir),
+    quarantineDir: resolve(o.quarantineDir),
+    identityDb: resolve(o.identityDb ?? config.identityDb),
+    identity: { dicomRoot: config.dicomRoot, keyFile: config.keyFile, dateShiftDays: config.dateShiftDays },
+    profile: config.profile,
+    quarantine: { ...config.quarantine, allowedModalities: o.allowedModalities ?? config.allowedModalities },
+    whiteList: whiteListPath ? readJsonFile(whiteListPath, 'white list') : undefined,
+    workers: o.workers ?? config.workers,
+  };
+}
+
+export function formatSummary(s: AnonymizeSummary): string {
+  const lines = [
+    `files in:     ${s.filesIn}`,
+    `anonymized:   ${s.anonymized} (verified: ${s.verified})`,
+    `quarantined:  ${s.quarantined}`,
+    ...Object.entries(s.quarantinedByReason).sort().map(([reason, n]) => `  ${reason}: ${n}`),
+  ];
+  if (s.duplicates) lines.push(`duplicates:   ${s.duplicates} (identical copies, skipped)`);
+  if (s.failed.length) lines.push(`failed:       ${s.failed.length}`, ...s.failed.slice(0, 20).map((f) => `  ${f}`));
+  const rate = s.seconds > 0 ? (s.filesIn / s.seconds).toFixed(0) : '-';
+  lines.push(`time:         ${s.seconds.toFixed(1)} s (${rate} files/s)`);
+  return lines.join('\n');
+}

@@ -1,0 +1,63 @@
+import type { PipelineConfig } from '../config/schema';
+import type { NetworkOptions } from '../scu/options';
+import type { Peer } from '../scu/peer';
+import type { Logger } from '../util/logger';
+import type { Journal } from './journal';
+import type { ReviewSource } from './review';
+import type { RunDir } from './run-dir';
+
+export interface RunOptions {
+  readonly practice: boolean;
+  readonly noPush: boolean;
+  readonly max: number;
+  readonly allowedModalities: readonly string[] | '*';
+}
+
+export interface Peers {
+  readonly local: { readonly aet: string; readonly port: number; readonly allowedCallingAets: readonly string[] };
+  readonly staging: Peer;
+  readonly research?: Peer;
+}
+
+/** Everything a step needs; built once per run. */
+export interface RunContext {
+  readonly run: RunDir;
+  readonly journal: Journal;
+  readonly config: PipelineConfig;
+  readonly options: RunOptions;
+  readonly peers: Peers;
+  readonly network: NetworkOptions;
+  readonly review: ReviewSource;
+  /** The identity map this run writes: identity.db, or a copy in the run directory in practice runs. */
+  readonly identityDb: string;
+  readonly logger: Logger;
+  /** One plain line for the person running it (stdout). */
+  readonly say: (line: string) => void;
+}
+
+/** What a step leaves for the final summary. */
+export interface StepOutcome {
+  /** Shown after the step's name in the summary. */
+  readonly summary: string;
+}
+
+export const RUN_FILES = {
+  overview: 'overview.txt',
+  comments: 'comments.txt',
+  studies: 'studies_to_retrieve.txt',
+  fromStaging: 'from_staging',
+  quarantine: 'quarantine',
+  toProduction: 'to_production',
+  pullOutput: 'pull_output.txt',
+  anonymizeOutput: 'anonymize_output.txt',
+  postAnonOutput: 'post_anon_output.txt',
+  pushOutput: 'push_output.txt',
+  reviewedProtocol: 'reviewed_protocol_studies.txt',
+  foundProtocol: 'found_protocol_studies.txt',
+  missingProtocol: 'missing_protocol_studies.txt',
+  done: 'done.txt',
+  journal: 'journal.jsonl',
+  log: 'pipeline.log',
+  pullReport: 'pull_report.json',
+  pushReport: 'push_report.json',
+} as const;

@@ -1,0 +1,2 @@
+/** The package's public hooks entry point: require('dicom-pipeline/hooks'). */
+export { registry, HookRegistry, type Hook, type HookContext } from './registry';

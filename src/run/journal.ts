@@ -1,0 +1,53 @@
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+
+/** What happened to one instance, in order: received → anonymized | quarantined → verified → pushed → confirmed. */
+export type JournalEvent = 'received' | 'anonymized' | 'quarantined' | 'verified' | 'pushed' | 'confirmed' | 'push-failed';
+
+export interface JournalEntry {
+  readonly at: string;
+  readonly event: JournalEvent;
+  /** Identified instances are named by a hash of their original SOP Instance UID, anonymized ones by their new UID. */
+  readonly instance: string;
+  readonly study?: string;
+  readonly detail?: string;
+}
+
+/**
+ * The per-instance journal (journal.jsonl): append-only, fsynced per batch, free of PHI. A resumed
+ * push reads it to never send an instance that the research PACS already confirmed.
+ */
+export class Journal {
+  constructor(readonly path: string) {}
+
+  append(entries: readonly Omit<JournalEntry, 'at'>[]): void {
+    if (entries.length === 0) return;
+    const at = new Date().toISOString();
+    const text = entries.map((e) => JSON.stringify({ at, ...e })).join('\n') + '\n';
+    const fd = openSync(this.path, 'a');
+    try {
+      writeSync(fd, text);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Entries so far; a torn last line (a crash mid-write) is ignored. */
+  read(): JournalEntry[] {
+    if (!existsSync(this.path)) return [];
+    const out: JournalEntry[] = [];
+    for (const line of readFileSync(this.path, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        out.push(JSON.parse(line) as JournalEntry);
+      } catch {
+        /* torn write at a crash: the event will be redone */
+      }
+    }
+    return out;
+  }
+
+  instancesWith(event: JournalEvent): Set<string> {
+    return new Set(this.read().filter((e) => e.event === event).map((e) => e.instance));
+  }
+}

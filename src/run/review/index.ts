@@ -1,0 +1,14 @@
+import type { PipelineConfig } from '../../config/schema';
+import { PipelineError } from '../../errors';
+import { CsvReviewSource } from './csv-source';
+import { SqliteReviewSource } from './sqlite-source';
+import type { ReviewSource } from './types';
+
+export type { ReviewedStudy, ReviewSource, Selection, StudyOutcome } from './types';
+
+/** Opens the configured review source; in practice runs the database is opened read-only. */
+export function openReviewSource(review: PipelineConfig['review'], practice: boolean): ReviewSource {
+  if (!review) throw new PipelineError('E_CONFIG', 'config has no "review" source: set {"csv": FILE} or {"sqlite": FILE}');
+  if ('csv' in review) return new CsvReviewSource(review.csv);
+  return new SqliteReviewSource(review.sqlite, { readonly: practice });
+}

@@ -1,0 +1,149 @@
+import { copyFileSync, existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import type { PipelineConfig } from '../config/schema';
+import { PipelineError, errorMessage } from '../errors';
+import { networkOptions } from '../scu/options';
+import { createLogger } from '../util/logger';
+import { RUN_FILES, type RunContext, type RunOptions } from './context';
+import { resolveHook } from './hooks/load';
+import { Journal } from './journal';
+import { echoPeers, peersFromConfig } from './preflight';
+import { openReviewSource } from './review';
+import { RunDir, STEPS, type RunState, type StepName, type StepState } from './run-dir';
+import { anonymizeStep } from './steps/anonymize';
+import { hookStep } from './steps/hook';
+import { markStep } from './steps/mark';
+import { protocolStep } from './steps/protocol';
+import { pullStep } from './steps/pull';
+import { pushStep } from './steps/push';
+import { selectStep } from './steps/select';
+
+export interface RunRequest {
+  readonly config: PipelineConfig;
+  readonly resume: boolean;
+  readonly options: RunOptions;
+  readonly say?: (line: string) => void;
+}
+
+export interface RunResult {
+  readonly exitCode: 0 | 1 | 3;
+  readonly runDir: string;
+}
+
+function localTime(d = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
+/** In a practice run identity.db is never written: the run works on a snapshot of it. */
+function practiceIdentity(run: RunDir, identityDb: string): string {
+  const copy = run.file('identity.practice.db');
+  if (existsSync(copy)) return copy;
+  if (existsSync(identityDb)) {
+    const db = new Database(identityDb, { readonly: true, fileMustExist: true });
+    try {
+      db.exec(`VACUUM INTO '${copy.replace(/'/g, "''")}'`);
+    } finally {
+      db.close();
+    }
+  }
+  return copy;
+}
+
+/** A step returns partial when it finished but left studies behind; resume runs it again. */
+async function runStep(name: StepName, ctx: RunContext, resumed: boolean): Promise<{ summary: string; partial?: boolean }> {
+  switch (name) {
+    case 'select': return selectStep(ctx, resumed);
+    case 'pull': return pullStep(ctx);
+    case 'anonymize': return anonymizeStep(ctx);
+    case 'protocol': return protocolStep(ctx);
+    case 'hook': return hookStep(ctx);
+    case 'push':
+      if (ctx.options.practice || ctx.options.noPush) return { summary: `skipped (${ctx.options.practice ? 'practice' : 'no-push'} run)` };
+      return pushStep(ctx);
+    case 'mark': {
+      const result = await markStep(ctx);
+      return { summary: result.summary, partial: result.notPushed.length > 0 };
+    }
+  }
+}
+
+/**
+ * Runs the pipeline, or resumes the newest run from its first step not done. Every step's end is
+ * recorded in state.json; overview.txt and the journal are flushed as they go, so a crash at any
+ * moment leaves a run that -r completes.
+ */
+export async function runPipeline(req: RunRequest): Promise<RunResult> {
+  const say = req.say ?? ((line: string) => process.stdout.write(`${line}\n`));
+  let run: RunDir;
+  let state: RunState;
+  if (req.resume) {
+    const latest = RunDir.latest(req.config.dataDir);
+    if (!latest) throw new PipelineError('E_USAGE', `no run to resume in ${req.config.dataDir}/`);
+    run = latest;
+    state = run.loadState() ?? { options: { ...req.options }, steps: {} };
+  } else {
+    run = RunDir.create(req.config.dataDir);
+    state = { options: { ...req.options }, steps: {} };
+  }
+  const options = state.options as unknown as RunOptions;
+  const peers = peersFromConfig(req.config, options);
+  resolveHook(req.config.postAnonHook); // an unknown hook is a config error, before anything moves
+  const review = openReviewSource(req.config.review, options.practice);
+  const logger = createLogger({ file: run.file(RUN_FILES.log), level: 'info' });
+  const first = STEPS.find((s) => state.steps[s]?.status !== 'done');
+  const ctx: RunContext = {
+    run,
+    journal: new Journal(run.file(RUN_FILES.journal)),
+    config: req.config,
+    options,
+    peers,
+    network: networkOptions(req.config.network),
+    review,
+    identityDb: options.practice ? practiceIdentity(run, req.config.identityDb) : req.config.identityDb,
+    logger,
+    say,
+  };
+  try {
+    if (!first) {
+      say(`${run.name}: every step is already done; nothing to resume`);
+      return { exitCode: 0, runDir: run.path };
+    }
+    say(`Working directory: ${run.path}`);
+    if (req.resume) run.overview(`Resuming at ${localTime()} from step ${first}`);
+    else run.overview(`Starting at ${localTime()}${options.practice ? ' (practice run)' : ''}${options.noPush ? ' (no push)' : ''}`);
+    if (!req.resume) run.saveState(state);
+
+    const remaining = STEPS.slice(STEPS.indexOf(first));
+    const needStaging = remaining.includes('pull');
+    const needResearch = remaining.includes('push') && !options.practice && !options.noPush;
+    const echoed = await echoPeers([...(needStaging ? [peers.staging] : []), ...(needResearch ? [peers.research!] : [])], peers.local.aet, ctx.network);
+    for (const line of echoed) say(line);
+
+    let partial = false;
+    for (const step of remaining) {
+      say(`== ${step}`);
+      let result: { summary: string; partial?: boolean };
+      try {
+        result = await runStep(step, ctx, req.resume && step === first);
+      } catch (err) {
+        const message = errorMessage(err);
+        state = { ...state, steps: { ...state.steps, [step]: { status: 'failed', at: new Date().toISOString(), message } } };
+        run.saveState(state);
+        run.overview(`Step ${step} failed: ${message}`);
+        logger.error({ step, code: (err as PipelineError).code }, 'step failed');
+        throw err instanceof PipelineError ? err : new PipelineError('E_STEP', `${step} failed: ${message}`, { cause: err });
+      }
+      const stepState: StepState = { status: result.partial ? 'partial' : 'done', at: new Date().toISOString(), message: result.summary } as StepState;
+      state = { ...state, steps: { ...state.steps, [step]: stepState } };
+      run.saveState(state);
+      partial ||= !!result.partial;
+      say(`   ${result.summary}`);
+    }
+    say(`Run ${partial ? 'completed, but some studies were not moved' : 'completed'}: ${run.file(RUN_FILES.overview)}`);
+    return { exitCode: partial ? 3 : 0, runDir: run.path };
+  } finally {
+    review.close();
+    logger.flush?.();
+  }
+}

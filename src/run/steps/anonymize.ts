@@ -1,0 +1,52 @@
+import { rmSync } from 'node:fs';
+import { anonymizeTree } from '../../anon/anonymize-tree';
+import { formatSummary, settingsFromConfig } from '../../anon/settings-from-config';
+import { PipelineError } from '../../errors';
+import { createProgress } from '../../util/progress';
+import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
+import type { JournalEntry } from '../journal';
+import { instanceHash } from './pull';
+
+/**
+ * from_staging → to_production (or quarantine), every output verified. Outputs are a pure function
+ * of the inputs and identity.db, so a re-run after a crash starts from clean output directories.
+ */
+export async function anonymizeStep(ctx: RunContext): Promise<StepOutcome> {
+  const outputDir = ctx.run.file(RUN_FILES.toProduction);
+  const quarantineDir = ctx.run.file(RUN_FILES.quarantine);
+  rmSync(outputDir, { recursive: true, force: true });
+  rmSync(quarantineDir, { recursive: true, force: true });
+  const settings = settingsFromConfig(ctx.config, {
+    inputDir: ctx.run.file(RUN_FILES.fromStaging),
+    outputDir,
+    quarantineDir,
+    identityDb: ctx.identityDb,
+    allowedModalities: ctx.options.allowedModalities,
+  });
+  const progress = createProgress('anonymize');
+  const entries: Omit<JournalEntry, 'at'>[] = [];
+  let summary;
+  try {
+    summary = await anonymizeTree(settings, {
+      onOutcome: (o, done, total) => {
+        progress.update(done, total);
+        if (o.kind === 'anonymized') {
+          entries.push({ event: 'anonymized', instance: o.sopInstanceUid, study: o.studyUid }, { event: 'verified', instance: o.sopInstanceUid, study: o.studyUid });
+        } else if (o.kind === 'quarantined') {
+          entries.push({ event: 'quarantined', instance: instanceHash(o.input.split('/').pop()!.replace(/\.dcm$/, '')), detail: o.reason });
+        }
+      },
+    });
+  } finally {
+    progress.stop();
+  }
+  ctx.journal.append(entries);
+  const text = formatSummary(summary);
+  ctx.run.writeText(RUN_FILES.anonymizeOutput, text + '\n');
+  ctx.run.overview(`Anonymized ${summary.anonymized} files (all verified), quarantined ${summary.quarantined}, see ${RUN_FILES.anonymizeOutput}`);
+  ctx.logger.info({ step: 'anonymize', anonymized: summary.anonymized, quarantined: summary.quarantinedByReason, failed: summary.failed.length }, 'anonymize done');
+  if (summary.failed.length) {
+    throw new PipelineError('E_STEP', `${summary.failed.length} files could not be read or written (see ${ctx.run.file(RUN_FILES.anonymizeOutput)}); fix the cause and resume with -r`);
+  }
+  return { summary: `${summary.anonymized} anonymized and verified, ${summary.quarantined} quarantined` };
+}

@@ -1,0 +1,52 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
+import type { StudyOutcome } from '../review';
+import { studyPlans, type StudyPlan } from '../study-plan';
+
+export interface MarkResult extends StepOutcome {
+  readonly notPushed: readonly string[];
+}
+
+/** Quarantine reasons of a study's files, from the identified copies' paths (from_staging/<Study>/...). */
+function quarantinedStudies(ctx: RunContext): Map<string, Set<string>> {
+  const log = join(ctx.run.file(RUN_FILES.quarantine), 'quarantine.jsonl');
+  const out = new Map<string, Set<string>>();
+  if (!existsSync(log)) return out;
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const { file, reason } = JSON.parse(line) as { file: string; reason: string };
+    const study = file.split('/')[0];
+    out.set(study, (out.get(study) ?? new Set()).add(reason));
+  }
+  return out;
+}
+
+function outcomeOf(plan: StudyPlan, ctx: RunContext, quarantined: Map<string, Set<string>>): StudyOutcome & { state: string } {
+  const base = { studyInstanceUid: plan.original };
+  if (plan.blocked) return { ...base, pushed: false, error: plan.blocked, state: `not pushed: ${plan.blocked}` };
+  if (plan.files.length === 0) {
+    const reasons = [...(quarantined.get(plan.original) ?? [])].sort().join(', ') || 'nothing to push';
+    return { ...base, pushed: false, error: `all instances quarantined (${reasons})`, state: `quarantined: ${reasons}` };
+  }
+  if (ctx.options.practice || ctx.options.noPush) return { ...base, pushed: false, state: 'ready, not pushed (practice or no-push run)' };
+  if (plan.confirmed) return { ...base, pushed: true, anonymizedStudyUid: plan.anonymized, state: `pushed as ${plan.anonymized}` };
+  return { ...base, pushed: false, error: 'push failed or not confirmed, see push_output.txt', state: 'not pushed: push failed or not confirmed' };
+}
+
+/** Writes each study's outcome to done.txt, the overview and (outside practice runs) the review source. */
+export function markStep(ctx: RunContext): MarkResult {
+  const quarantined = quarantinedStudies(ctx);
+  const outcomes = studyPlans(ctx).map((plan) => outcomeOf(plan, ctx, quarantined));
+  ctx.run.writeLines(RUN_FILES.done, outcomes.map((o) => `${o.studyInstanceUid}\t${o.state}`));
+  const dryRun = ctx.options.practice || ctx.options.noPush;
+  if (!ctx.options.practice) ctx.review.markOutcomes(outcomes.filter((o) => o.pushed || o.error));
+  const pushed = outcomes.filter((o) => o.pushed);
+  const failed = outcomes.filter((o) => !o.pushed && o.error && !o.state.startsWith('quarantined'));
+  ctx.run.overview(`${pushed.length} studies marked as pushed`);
+  if (failed.length) ctx.run.overview(`${failed.length} studies were not pushed: ${failed.map((o) => o.studyInstanceUid).join(', ')}`);
+  return {
+    summary: dryRun ? `${outcomes.length} studies recorded (nothing pushed in this run)` : `${pushed.length} pushed, ${failed.length} not pushed`,
+    notPushed: failed.map((o) => o.studyInstanceUid),
+  };
+}

@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import fg from 'fast-glob';
+import { basename } from 'node:path';
+import { pull, type PullReport } from '../../scu/pull';
+import { createProgress } from '../../util/progress';
+import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
+import { runStudies } from './select';
+
+/** Identified instances appear in the journal only as a hash of their SOP Instance UID. */
+export function instanceHash(sopInstanceUid: string): string {
+  return `sha256:${createHash('sha256').update(sopInstanceUid).digest('hex').slice(0, 32)}`;
+}
+
+/** Counts files and studies received: from_staging/<Study>/<Series>/<SOP>.dcm as our SCP writes them. */
+export function countReceived(dir: string): { files: number; studies: number } {
+  const files = fg.sync('*/*/*.dcm', { cwd: dir, onlyFiles: true });
+  return { files: files.length, studies: new Set(files.map((f) => f.split('/')[0])).size };
+}
+
+export function readPullReport(ctx: RunContext): PullReport | undefined {
+  return ctx.run.readJson<PullReport>(RUN_FILES.pullReport);
+}
+
+/** C-MOVE every study into the embedded SCP, then reconcile against the staging PACS's own list. */
+export async function pullStep(ctx: RunContext): Promise<StepOutcome & { partial: boolean }> {
+  const studies = runStudies(ctx);
+  const dir = ctx.run.file(RUN_FILES.fromStaging);
+  const progress = createProgress('pull', 'instances');
+  let report: PullReport;
+  try {
+    report = await pull({
+      peer: ctx.peers.staging,
+      studies,
+      outDir: dir,
+      localAet: ctx.peers.local.aet,
+      localPort: ctx.peers.local.port,
+      allowedCallingAets: ctx.peers.local.allowedCallingAets,
+      network: ctx.network,
+      logger: ctx.logger,
+      onProgress: (p) => progress.update(p.received, Math.max(p.expected, p.received)),
+    });
+  } finally {
+    progress.stop();
+  }
+  ctx.run.writeJson(RUN_FILES.pullReport, report);
+  const lines = report.studies.map((s) =>
+    `${s.studyInstanceUid}: expected ${s.expected}, received ${s.received}, failed ${s.failed}; C-MOVE ${s.moveStatus}` +
+    (s.retries ? `; ${s.retries} retry round(s)` : '') + (s.error ? `; ${s.error}` : ''));
+  ctx.run.writeLines(RUN_FILES.pullOutput, lines);
+  const received = countReceived(dir);
+  ctx.journal.append(fg.sync('*/*/*.dcm', { cwd: dir }).map((f) => ({ event: 'received' as const, instance: instanceHash(basename(f, '.dcm')) })));
+  ctx.run.overview(`Received ${received.files} files containing ${received.studies} studies`);
+  const incomplete = report.studies.filter((s) => s.failed > 0 || s.error || s.expected === 0);
+  if (incomplete.length) ctx.run.overview(`${incomplete.length} studies could not be pulled completely, see ${RUN_FILES.pullOutput}`);
+  for (const line of lines) ctx.logger.info({ step: 'pull' }, line.replace(/^[0-9.]+:/, 'study:'));
+  return {
+    summary: `${received.files} files, ${received.studies} studies received` + (incomplete.length ? `; ${incomplete.length} incomplete` : ''),
+    partial: incomplete.length > 0,
+  };
+}

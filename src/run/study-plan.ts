@@ -1,0 +1,40 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import fg from 'fast-glob';
+import { cleanedUids } from '../anon/identity/lookup';
+import { RUN_FILES, type RunContext } from './context';
+import { readPullReport } from './steps/pull';
+import { runStudies } from './steps/select';
+
+/** Where one selected study stands, from the run's own records. */
+export interface StudyPlan {
+  readonly original: string;
+  /** Its anonymized Study Instance UID, once anonymized. */
+  readonly anonymized?: string;
+  /** Why it cannot be pushed (incomplete pull), if so. */
+  readonly blocked?: string;
+  /** Anonymized files waiting in to_production/<anonymized>/. */
+  readonly files: readonly string[];
+  /** Every file of it was confirmed at the research PACS by an earlier push. */
+  readonly confirmed: boolean;
+}
+
+export function studyPlans(ctx: RunContext): StudyPlan[] {
+  const studies = runStudies(ctx);
+  const pullReport = readPullReport(ctx);
+  const byStudy = new Map(pullReport?.studies.map((s) => [s.studyInstanceUid, s]) ?? []);
+  const anonymized = cleanedUids(ctx.identityDb, studies, 'studyuid');
+  const confirmedStudies = ctx.journal.read().filter((e) => e.event === 'confirmed' && e.study).map((e) => e.study!);
+  const confirmed = new Set(confirmedStudies);
+  return studies.map((original) => {
+    const pulled = byStudy.get(original);
+    let blocked: string | undefined;
+    if (!pulled) blocked = 'not pulled';
+    else if (pulled.error || pulled.expected === 0) blocked = pulled.error ?? 'not found on the staging PACS';
+    else if (pulled.failed > 0) blocked = `pull incomplete: received ${pulled.received} of ${pulled.expected} instances`;
+    const cleaned = anonymized.get(original);
+    const dir = cleaned ? join(ctx.run.file(RUN_FILES.toProduction), cleaned) : undefined;
+    const files = dir && existsSync(dir) ? fg.sync('**/*.dcm', { cwd: dir, absolute: true }).sort() : [];
+    return { original, anonymized: cleaned, blocked, files, confirmed: !!cleaned && confirmed.has(cleaned) };
+  });
+}
