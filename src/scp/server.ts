@@ -107,9 +107,11 @@ export class StorageScp extends EventEmitter {
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()).unref());
-    for (const socket of this.sockets) socket.destroy();
+    // close() only calls back once every connection is gone: start it, then end the connections.
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     await Promise.allSettled([...this.writes]);
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
   }
 
   private accept(socket: Socket): void {
