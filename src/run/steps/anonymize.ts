@@ -3,6 +3,7 @@ import { anonymizeTree } from '../../anon/anonymize-tree';
 import { formatSummary, settingsFromConfig } from '../../anon/settings-from-config';
 import { PipelineError } from '../../errors';
 import { createProgress } from '../../util/progress';
+import { crashPoint } from '../crash-point';
 import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
 import type { JournalEntry } from '../journal';
 import { instanceHash } from './pull';
@@ -30,6 +31,7 @@ export async function anonymizeStep(ctx: RunContext): Promise<StepOutcome> {
     summary = await anonymizeTree(settings, {
       onOutcome: (o, done, total) => {
         progress.update(done, total);
+        crashPoint('anonymize', done);
         if (o.kind === 'anonymized') {
           entries.push({ event: 'anonymized', instance: o.sopInstanceUid, study: o.studyUid }, { event: 'verified', instance: o.sopInstanceUid, study: o.studyUid });
         } else if (o.kind === 'quarantined') {

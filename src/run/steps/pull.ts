@@ -3,6 +3,7 @@ import fg from 'fast-glob';
 import { basename } from 'node:path';
 import { pull, type PullReport } from '../../scu/pull';
 import { createProgress } from '../../util/progress';
+import { crashPoint } from '../crash-point';
 import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
 import { runStudies } from './select';
 
@@ -37,7 +38,10 @@ export async function pullStep(ctx: RunContext): Promise<StepOutcome & { partial
       allowedCallingAets: ctx.peers.local.allowedCallingAets,
       network: ctx.network,
       logger: ctx.logger,
-      onProgress: (p) => progress.update(p.received, Math.max(p.expected, p.received)),
+      onProgress: (p) => {
+        progress.update(p.received, Math.max(p.expected, p.received));
+        crashPoint('pull', p.received);
+      },
     });
   } finally {
     progress.stop();

@@ -1,6 +1,7 @@
 import { basename } from 'node:path';
 import { push, type PushReport } from '../../scu/push';
 import { createProgress } from '../../util/progress';
+import { crashPoint } from '../crash-point';
 import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
 import type { JournalEntry } from '../journal';
 import { studyPlans } from '../study-plan';
@@ -35,7 +36,10 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
         callingAet: ctx.peers.local.aet,
         network: ctx.network,
         logger: ctx.logger,
-        onProgress: (done) => progress.update(sent + done, total),
+        onProgress: (done) => {
+          progress.update(sent + done, total);
+          crashPoint('push', sent + done);
+        },
       });
       sent += plan.files.length;
       reports.push({ study: plan.anonymized!, report });
@@ -53,8 +57,10 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
   ctx.run.writeJson(RUN_FILES.pushReport, reports);
   ctx.run.overview(`Push completed at ${localTime()}`);
   const already = plans.length - todo.length;
+  const firstProblem = failedStudies.map(({ report }) => report.failed[0]?.reason ?? (report.unconfirmed.length ? 'stored but not found by C-FIND at the destination' : undefined)).find(Boolean);
   return {
-    summary: `${todo.length - failedStudies.length} of ${todo.length} studies pushed and confirmed` + (already ? `, ${already} confirmed earlier` : ''),
+    summary: `${todo.length - failedStudies.length} of ${todo.length} studies pushed and confirmed` + (already ? `, ${already} confirmed earlier` : '') +
+      (firstProblem ? `; first problem: ${firstProblem}` : ''),
     partial: failedStudies.length > 0,
   };
 }

@@ -1,0 +1,110 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Journal } from '../../src/run/journal';
+import { RunDir } from '../../src/run/run-dir';
+import { tempDir } from '../helpers/anon-env';
+import { runCliAsync, type CliResult } from '../helpers/cli';
+import { Orthanc } from '../helpers/orthanc';
+import { freePort } from '../helpers/ports';
+import { fakeStudy } from '../helpers/studies';
+
+const LOCAL_AET = 'DCMQR';
+const PER_STUDY = 12;
+const STUDY_UIDS = ['1.2.826.0.1.3680043.10.88.1', '1.2.826.0.1.3680043.10.88.2'];
+const { dir, cleanup } = tempDir('dp-resume-');
+let staging: Orthanc;
+let research: Orthanc;
+let localPort: number;
+
+before(async () => {
+  localPort = await freePort();
+  const us = { aeTitle: LOCAL_AET, host: '127.0.0.1', port: localPort };
+  staging = await Orthanc.start({ aeTitle: 'STAGING', modalities: { dp: us } });
+  research = await Orthanc.start({ aeTitle: 'RESEARCH', modalities: { dp: us } });
+  for (const studyUid of STUDY_UIDS) {
+    for (const f of fakeStudy({ patientId: 'PAT-R', patientName: 'RESUMER^ROSA', studyUid, instances: PER_STUDY })) await staging.upload(f);
+  }
+  writeFileSync(join(dir, 'reviewed.csv'), `study_instance_uid,has_protocol_series,comment\n${STUDY_UIDS.map((u) => `${u},false,`).join('\n')}\n`);
+});
+
+after(async () => {
+  await staging?.stop();
+  await research?.stop();
+  cleanup();
+});
+
+/** A fresh data directory and config per scenario; the identity map is shared, as at a site. */
+function scenario(name: string, target: Orthanc = research): { config: string; dataDir: string } {
+  const dataDir = join(dir, name, 'data');
+  mkdirSync(dataDir, { recursive: true });
+  const config = join(dir, name, 'config.json');
+  writeFileSync(config, JSON.stringify({
+    local: { aet: LOCAL_AET, port: localPort },
+    staging: { aet: 'STAGING', host: '127.0.0.1', port: staging.dicomPort },
+    research: { aet: target.aeTitle, host: '127.0.0.1', port: target.dicomPort },
+    review: { csv: join(dir, 'reviewed.csv') },
+    identityDb: join(dir, 'identity.db'),
+    keyFile: join(dir, 'identity.key'),
+    dataDir,
+    network: { connectTimeoutMs: 3000, associationTimeoutMs: 5000, dimseTimeoutMs: 20000, retries: 1, retryBackoffMs: 100 },
+  }));
+  return { config, dataDir };
+}
+
+function run(config: string, extra: string[] = [], env: Record<string, string> = {}): Promise<CliResult & { signal?: string }> {
+  return runCliAsync(['run', '-c', config, ...extra], env, dir);
+}
+
+/** What must hold after any crash and resume: every instance at the research PACS once, nothing confirmed sent twice. */
+async function assertCompleteOnce(dataDir: string, target: Orthanc = research): Promise<void> {
+  const uids = (await target.instances()).map((i) => i.sopInstanceUid);
+  assert.equal(uids.length, 2 * PER_STUDY);
+  assert.equal(new Set(uids).size, uids.length);
+  const journal = new Journal(RunDir.latest(dataDir)!.file('journal.jsonl')).read();
+  const confirmed = journal.filter((e) => e.event === 'confirmed');
+  assert.equal(new Set(confirmed.map((e) => e.instance)).size, 2 * PER_STUDY, 'every instance confirmed');
+  // An instance confirmed once is never pushed again: its pushes all precede its first confirmation.
+  for (const c of confirmed) {
+    const firstConfirmation = journal.findIndex((e) => e.event === 'confirmed' && e.instance === c.instance);
+    const laterPush = journal.findIndex((e, i) => i > firstConfirmation && e.event === 'pushed' && e.instance === c.instance);
+    assert.equal(laterPush, -1, 'a confirmed instance was sent again');
+  }
+}
+
+for (const step of ['pull', 'anonymize', 'push'] as const) {
+  test(`kill -9 during ${step}, then -r: the run completes, nothing lost, nothing confirmed sent twice`, async () => {
+    await research.clear();
+    const { config, dataDir } = scenario(`kill-${step}`);
+    const crashAt = step === 'push' ? PER_STUDY + 3 : 3; // in push: after the first study was confirmed
+    const killed = await run(config, [], { DICOM_PIPELINE_CRASH_AT: `${step}:${crashAt}` });
+    assert.equal(killed.code, null, `the run was killed (${killed.stdout} ${killed.stderr})`);
+    const state = RunDir.latest(dataDir)!.loadState()!;
+    assert.notEqual(state.steps[step]?.status, 'done', `${step} was interrupted`);
+    const resumed = await run(config, ['-r']);
+    assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
+    assert.match(RunDir.latest(dataDir)!.readOverview(), new RegExp(`^Resuming at .* from step ${step}$`, 'm'));
+    await assertCompleteOnce(dataDir);
+  });
+}
+
+test('research PACS refusing stores, then fixed, then -r', async () => {
+  // A research PACS that does not know our AE title and accepts stores only from peers it knows.
+  const strict = await Orthanc.start({ aeTitle: 'STRICT', config: { DicomAlwaysAllowStore: false } });
+  try {
+    const { config, dataDir } = scenario('refused', strict);
+    const refused = await run(config);
+    assert.equal(refused.code, 3, 'the run completed, but the studies were not pushed');
+    assert.match(refused.stdout, /0 of 2 studies pushed and confirmed; first problem: .*STRICT@127\.0\.0\.1.*DCMQR/);
+    assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
+    assert.deepEqual(await strict.instanceIds(), []);
+    await strict.setModality('dp', { aeTitle: LOCAL_AET, host: '127.0.0.1', port: localPort });
+    const fixed = await run(config, ['-r']);
+    assert.equal(fixed.code, 0, `${fixed.stdout}\n${fixed.stderr}`);
+    await assertCompleteOnce(dataDir, strict);
+    assert.match(readFileSync(RunDir.latest(dataDir)!.file('overview.txt'), 'utf8'), /^2 studies marked as pushed$/m);
+  } finally {
+    await strict.stop();
+  }
+});
