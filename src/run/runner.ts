@@ -75,21 +75,19 @@ async function runStep(name: StepName, ctx: RunContext, resumed: boolean): Promi
  */
 export async function runPipeline(req: RunRequest): Promise<RunResult> {
   const say = req.say ?? ((line: string) => process.stdout.write(`${line}\n`));
-  let run: RunDir;
-  let state: RunState;
+  let run: RunDir | undefined;
+  let state: RunState = { options: { ...req.options }, steps: {} };
   if (req.resume) {
-    const latest = RunDir.latest(req.config.dataDir);
-    if (!latest) throw new PipelineError('E_USAGE', `no run to resume in ${req.config.dataDir}/`);
-    run = latest;
-    state = run.loadState() ?? { options: { ...req.options }, steps: {} };
-  } else {
-    run = RunDir.create(req.config.dataDir);
-    state = { options: { ...req.options }, steps: {} };
+    run = RunDir.latest(req.config.dataDir);
+    if (!run) throw new PipelineError('E_USAGE', `no run to resume in ${req.config.dataDir}/`);
+    state = run.loadState() ?? state;
   }
   const options = state.options as unknown as RunOptions;
+  // Everything that can be wrong with the configuration is found before a run directory exists.
   const peers = peersFromConfig(req.config, options);
-  resolveHook(req.config.postAnonHook); // an unknown hook is a config error, before anything moves
+  resolveHook(req.config.postAnonHook);
   const review = openReviewSource(req.config.review, options.practice);
+  run ??= RunDir.create(req.config.dataDir);
   const logger = createLogger({ file: run.file(RUN_FILES.log), level: 'info' });
   const first = STEPS.find((s) => state.steps[s]?.status !== 'done');
   const ctx: RunContext = {

@@ -1,0 +1,43 @@
+import Database from 'better-sqlite3';
+
+export interface ReviewRow {
+  readonly hasPhi?: boolean;
+  readonly relevant?: boolean;
+  readonly hasReconstruction?: boolean;
+  readonly hasProtocolSeries?: boolean;
+  readonly exclude?: boolean;
+  readonly comment?: string;
+}
+
+export interface StudyRow {
+  readonly uid: string;
+  readonly exclude?: boolean;
+  readonly published?: boolean;
+  readonly processingError?: boolean;
+  readonly reviews: readonly ReviewRow[];
+}
+
+/** A database shaped like django-dicom-review's (the columns the pipeline reads and writes, and a few more). */
+export function createReviewDb(path: string, studies: readonly StudyRow[]): void {
+  const db = new Database(path);
+  db.exec(`
+    CREATE TABLE staging_radiologystudy (
+      id integer NOT NULL PRIMARY KEY AUTOINCREMENT, original_study_uid varchar(64) NOT NULL UNIQUE,
+      study_uid varchar(64), exclude bool NOT NULL, image_published bool NOT NULL, processing_error bool NOT NULL,
+      processing_error_date datetime, processing_error_msg varchar(255), created datetime);
+    CREATE TABLE staging_radiologystudyreview (
+      id integer NOT NULL PRIMARY KEY AUTOINCREMENT, study_id integer NOT NULL REFERENCES staging_radiologystudy (id),
+      user_id integer NOT NULL, has_phi bool NOT NULL, relevant bool NOT NULL, has_reconstruction bool NOT NULL,
+      has_protocol_series bool NOT NULL, exclude bool NOT NULL, comment text NOT NULL);`);
+  const insertStudy = db.prepare('INSERT INTO staging_radiologystudy (original_study_uid, exclude, image_published, processing_error) VALUES (?, ?, ?, ?)');
+  const insertReview = db.prepare(`INSERT INTO staging_radiologystudyreview
+    (study_id, user_id, has_phi, relevant, has_reconstruction, has_protocol_series, exclude, comment) VALUES (?, 1, ?, ?, ?, ?, ?, ?)`);
+  const b = (v: boolean | undefined): number => (v ? 1 : 0);
+  for (const s of studies) {
+    const id = insertStudy.run(s.uid, b(s.exclude), b(s.published), b(s.processingError)).lastInsertRowid;
+    for (const r of s.reviews) {
+      insertReview.run(id, b(r.hasPhi), r.relevant === false ? 0 : 1, b(r.hasReconstruction), b(r.hasProtocolSeries), b(r.exclude), r.comment ?? '');
+    }
+  }
+  db.close();
+}
