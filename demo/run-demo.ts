@@ -11,8 +11,8 @@ import { parsePart10 } from '../src/dicom/parse';
 import { decodeText } from '../src/dicom/values';
 import { RunDir } from '../src/run/run-dir';
 import { BIN, ROOT } from '../test/helpers/cli';
-import { ORTHANC_BINARY, Orthanc } from '../test/helpers/orthanc';
-import { freePort } from '../test/helpers/ports';
+import { ORTHANC_BINARY } from '../test/helpers/orthanc';
+import { startPipelinePeers } from '../test/helpers/pipeline-peers';
 import { fakeStudy, type FakeStudy } from '../test/helpers/studies';
 
 const STUDIES: FakeStudy[] = [
@@ -40,14 +40,11 @@ async function main(): Promise<number> {
   }
   const site = resolve(ROOT, 'demo-site');
   mkdirSync(site, { recursive: true });
-  const localPort = await freePort();
-  const us = { aeTitle: 'DCMQR', host: '127.0.0.1', port: localPort };
   process.stdout.write('demo: starting a staging and a research Orthanc on loopback...\n');
-  const staging = await Orthanc.start({ aeTitle: 'STAGING', modalities: { pipeline: us } });
-  const research = await Orthanc.start({ aeTitle: 'RESEARCH', modalities: { pipeline: us } });
+  const peers = await startPipelinePeers(STUDIES);
+  const research = peers.research;
   try {
-    let n = 0;
-    for (const study of STUDIES) for (const file of fakeStudy(study)) n += (await staging.upload(file), 1);
+    const n = (await peers.staging.instanceIds()).length;
     process.stdout.write(`demo: staging holds ${n} identified instances of ${STUDIES.length} studies (fake PHI)\n`);
     writeFileSync(join(site, 'reviewed.csv'), [
       'study_instance_uid,has_protocol_series,comment',
@@ -57,10 +54,7 @@ async function main(): Promise<number> {
       `${STUDIES[3].studyUid},false,burned-in annotation: quarantined`,
       `${NOT_IN_STAGING},false,reviewed but no longer on staging`,
     ].join('\n') + '\n');
-    writeFileSync(join(site, 'dicom-pipeline.json'), JSON.stringify({
-      local: { aet: 'DCMQR', port: localPort },
-      staging: { aet: 'STAGING', host: '127.0.0.1', port: staging.dicomPort },
-      research: { aet: 'RESEARCH', host: '127.0.0.1', port: research.dicomPort },
+    const { network: _fastTimeoutsForTests, ...config } = peers.config({
       review: { csv: 'reviewed.csv' },
       identityDb: 'identity.db',
       keyFile: 'identity.key',
@@ -68,7 +62,8 @@ async function main(): Promise<number> {
       dicomRoot: '1.2.826.0.1.3680043.10.99',
       allowedModalities: ['MR', 'CT'],
       postAnonHook: 'simple',
-    }, null, 2) + '\n');
+    });
+    writeFileSync(join(site, 'dicom-pipeline.json'), JSON.stringify(config, null, 2) + '\n');
     process.stdout.write(`demo: running \`dicom-pipeline\` in ${relative(ROOT, site)}/\n\n`);
     const res = spawnSync(process.execPath, [BIN], { cwd: site, stdio: 'inherit' });
     const run = RunDir.latest(join(site, 'data'));
@@ -85,8 +80,7 @@ async function main(): Promise<number> {
     process.stdout.write(`identity map: ${relative(ROOT, join(site, 'identity.db'))}; try: sqlite3 ${relative(ROOT, join(site, 'identity.db'))} "select * from patient"\n`);
     return res.status === 3 ? 0 : res.status ?? 1;
   } finally {
-    await staging.stop();
-    await research.stop();
+    await peers.stop();
     process.stdout.write('demo: servers stopped\n');
   }
 }

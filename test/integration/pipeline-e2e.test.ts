@@ -11,14 +11,12 @@ import { RunDir } from '../../src/run/run-dir';
 import { tempDir } from '../helpers/anon-env';
 import { runCliAsync, type CliResult } from '../helpers/cli';
 import { Orthanc } from '../helpers/orthanc';
-import { freePort } from '../helpers/ports';
-import { FAKE_PHI, fakeStudy, type FakeStudy } from '../helpers/studies';
+import { startPipelinePeers, type PipelinePeers } from '../helpers/pipeline-peers';
+import { FAKE_PHI, type FakeStudy } from '../helpers/studies';
 
-const LOCAL_AET = 'DCMQR';
 const { dir, cleanup } = tempDir('dp-e2e-');
-let staging: Orthanc;
+let peers: PipelinePeers;
 let research: Orthanc;
-let localPort: number;
 
 const STUDIES: Record<string, FakeStudy> = {
   protocol: { patientId: 'PAT-1', patientName: 'TESTPERSON^ANNA', studyUid: '1.2.826.0.1.3680043.10.77.1', instances: 3, extraSeries: { description: 'Patient Protocol', instances: 1 } },
@@ -31,18 +29,14 @@ const PHI_TOKENS = ['TESTPERSON', 'SAMPLEMAN', 'EXEMPLAR', 'PAT-1', 'PAT-2', 'PA
 
 function writeConfig(name: string, extra: Record<string, unknown> = {}): string {
   const file = join(dir, name);
-  writeFileSync(file, JSON.stringify({
-    local: { aet: LOCAL_AET, port: localPort },
-    staging: { aet: staging.aeTitle, host: '127.0.0.1', port: staging.dicomPort },
-    research: { aet: research.aeTitle, host: '127.0.0.1', port: research.dicomPort },
+  writeFileSync(file, JSON.stringify(peers.config({
     review: { csv: join(dir, 'reviewed.csv') },
     identityDb: join(dir, 'identity.db'),
     keyFile: join(dir, 'identity.key'),
     dataDir: join(dir, 'data'),
     dicomRoot: '1.2.826.0.1.3680043.10.99',
-    network: { connectTimeoutMs: 3000, associationTimeoutMs: 5000, dimseTimeoutMs: 20000, retries: 1, retryBackoffMs: 100 },
     ...extra,
-  }, null, 2));
+  }), null, 2));
   return file;
 }
 
@@ -55,11 +49,8 @@ function sha(file: string): string {
 }
 
 before(async () => {
-  localPort = await freePort();
-  const us = { aeTitle: LOCAL_AET, host: '127.0.0.1', port: localPort };
-  staging = await Orthanc.start({ aeTitle: 'STAGING', modalities: { dp: us } });
-  research = await Orthanc.start({ aeTitle: 'RESEARCH', modalities: { dp: us } });
-  for (const study of Object.values(STUDIES)) for (const file of fakeStudy(study)) await staging.upload(file);
+  peers = await startPipelinePeers(Object.values(STUDIES));
+  research = peers.research;
   writeFileSync(join(dir, 'reviewed.csv'), [
     'study_instance_uid,has_protocol_series,comment',
     `${STUDIES.protocol.studyUid},true,"has a protocol sheet, remove it"`,
@@ -71,8 +62,7 @@ before(async () => {
 });
 
 after(async () => {
-  await staging?.stop();
-  await research?.stop();
+  await peers?.stop();
   cleanup();
 });
 

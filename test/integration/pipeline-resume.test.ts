@@ -7,31 +7,22 @@ import { RunDir } from '../../src/run/run-dir';
 import { tempDir } from '../helpers/anon-env';
 import { runCliAsync, type CliResult } from '../helpers/cli';
 import { Orthanc } from '../helpers/orthanc';
-import { freePort } from '../helpers/ports';
-import { fakeStudy } from '../helpers/studies';
+import { LOCAL_AET, startPipelinePeers, type PipelinePeers } from '../helpers/pipeline-peers';
 
-const LOCAL_AET = 'DCMQR';
 const PER_STUDY = 12;
 const STUDY_UIDS = ['1.2.826.0.1.3680043.10.88.1', '1.2.826.0.1.3680043.10.88.2'];
 const { dir, cleanup } = tempDir('dp-resume-');
-let staging: Orthanc;
+let peers: PipelinePeers;
 let research: Orthanc;
-let localPort: number;
 
 before(async () => {
-  localPort = await freePort();
-  const us = { aeTitle: LOCAL_AET, host: '127.0.0.1', port: localPort };
-  staging = await Orthanc.start({ aeTitle: 'STAGING', modalities: { dp: us } });
-  research = await Orthanc.start({ aeTitle: 'RESEARCH', modalities: { dp: us } });
-  for (const studyUid of STUDY_UIDS) {
-    for (const f of fakeStudy({ patientId: 'PAT-R', patientName: 'RESUMER^ROSA', studyUid, instances: PER_STUDY })) await staging.upload(f);
-  }
+  peers = await startPipelinePeers(STUDY_UIDS.map((studyUid) => ({ patientId: 'PAT-R', patientName: 'RESUMER^ROSA', studyUid, instances: PER_STUDY })));
+  research = peers.research;
   writeFileSync(join(dir, 'reviewed.csv'), `study_instance_uid,has_protocol_series,comment\n${STUDY_UIDS.map((u) => `${u},false,`).join('\n')}\n`);
 });
 
 after(async () => {
-  await staging?.stop();
-  await research?.stop();
+  await peers?.stop();
   cleanup();
 });
 
@@ -40,16 +31,13 @@ function scenario(name: string, target: Orthanc = research): { config: string; d
   const dataDir = join(dir, name, 'data');
   mkdirSync(dataDir, { recursive: true });
   const config = join(dir, name, 'config.json');
-  writeFileSync(config, JSON.stringify({
-    local: { aet: LOCAL_AET, port: localPort },
-    staging: { aet: 'STAGING', host: '127.0.0.1', port: staging.dicomPort },
+  writeFileSync(config, JSON.stringify(peers.config({
     research: { aet: target.aeTitle, host: '127.0.0.1', port: target.dicomPort },
     review: { csv: join(dir, 'reviewed.csv') },
     identityDb: join(dir, 'identity.db'),
     keyFile: join(dir, 'identity.key'),
     dataDir,
-    network: { connectTimeoutMs: 3000, associationTimeoutMs: 5000, dimseTimeoutMs: 20000, retries: 1, retryBackoffMs: 100 },
-  }));
+  })));
   return { config, dataDir };
 }
 
@@ -99,7 +87,7 @@ test('research PACS refusing stores, then fixed, then -r', async () => {
     assert.match(refused.stdout, /0 of 2 studies pushed and confirmed; first problem: .*STRICT@127\.0\.0\.1.*DCMQR/);
     assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
     assert.deepEqual(await strict.instanceIds(), []);
-    await strict.setModality('dp', { aeTitle: LOCAL_AET, host: '127.0.0.1', port: localPort });
+    await strict.setModality('pipeline', { aeTitle: LOCAL_AET, host: '127.0.0.1', port: peers.localPort });
     const fixed = await run(config, ['-r']);
     assert.equal(fixed.code, 0, `${fixed.stdout}\n${fixed.stderr}`);
     await assertCompleteOnce(dataDir, strict);

@@ -8,30 +8,23 @@ import { RunDir } from '../../src/run/run-dir';
 import { tempDir } from '../helpers/anon-env';
 import { ROOT, runCliAsync } from '../helpers/cli';
 import { Orthanc } from '../helpers/orthanc';
-import { freePort } from '../helpers/ports';
+import { startPipelinePeers, type PipelinePeers } from '../helpers/pipeline-peers';
 import { createReviewDb } from '../helpers/review-db';
-import { fakeStudy } from '../helpers/studies';
 
-const LOCAL_AET = 'DCMQR';
 const A = '1.2.826.0.1.3680043.10.66.1';
 const B = '1.2.826.0.1.3680043.10.66.2';
 const C = '1.2.826.0.1.3680043.10.66.3';
 const { dir, cleanup } = tempDir('dp-review-hooks-');
-let staging: Orthanc;
+let peers: PipelinePeers;
 let research: Orthanc;
-let localPort: number;
 
 before(async () => {
-  localPort = await freePort();
-  const us = { aeTitle: LOCAL_AET, host: '127.0.0.1', port: localPort };
-  staging = await Orthanc.start({ aeTitle: 'STAGING', modalities: { dp: us } });
-  research = await Orthanc.start({ aeTitle: 'RESEARCH', modalities: { dp: us } });
-  for (const studyUid of [A, B, C]) for (const f of fakeStudy({ patientId: 'PAT-H', patientName: 'HOOKER^HANNA', studyUid })) await staging.upload(f);
+  peers = await startPipelinePeers([A, B, C].map((studyUid) => ({ patientId: 'PAT-H', patientName: 'HOOKER^HANNA', studyUid })));
+  research = peers.research;
 });
 
 after(async () => {
-  await staging?.stop();
-  await research?.stop();
+  await peers?.stop();
   cleanup();
 });
 
@@ -39,16 +32,12 @@ after(async () => {
 function site(name: string, hook: string, reviewDb: string): string {
   const cwd = join(dir, name);
   mkdirSync(cwd, { recursive: true });
-  writeFileSync(join(cwd, 'dicom-pipeline.json'), JSON.stringify({
-    local: { aet: LOCAL_AET, port: localPort },
-    staging: { aet: 'STAGING', host: '127.0.0.1', port: staging.dicomPort },
-    research: { aet: 'RESEARCH', host: '127.0.0.1', port: research.dicomPort },
+  writeFileSync(join(cwd, 'dicom-pipeline.json'), JSON.stringify(peers.config({
     review: { sqlite: reviewDb },
     identityDb: join(cwd, 'identity.db'),
     keyFile: join(cwd, 'identity.key'),
     postAnonHook: hook,
-    network: { connectTimeoutMs: 3000, associationTimeoutMs: 5000, dimseTimeoutMs: 20000, retries: 1, retryBackoffMs: 100 },
-  }));
+  })));
   return cwd;
 }
 
