@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findElement, type Element } from '../dicom/dataset';
@@ -10,20 +9,30 @@ import type { TransferSyntax } from '../dicom/transfer-syntax';
 import { decodeText } from '../dicom/values';
 import { DicomParseError, PipelineError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
-import { deidentify, TAGS, type DeidentifyContext } from './deidentify';
+import { deidentify, TAGS, type DeidentifiedFile, type DeidentifyContext } from './deidentify';
 import { quarantineVerdict, type QuarantineRules } from './quarantine-rules';
 import { collectPhiTokens, findPhi } from './verify';
+
+export type ClaimResult = 'first' | 'same' | 'conflict';
+
+export interface Claim {
+  readonly sopInstanceUid: string;
+  readonly input: string;
+}
 
 export interface FileEnvironment extends DeidentifyContext {
   readonly inputRoot: string;
   readonly outputDir: string;
   readonly quarantineDir: string;
   readonly quarantine: QuarantineRules;
+  /** Values the verifier never counts as PHI (white list, our dummies): built once per thread. */
+  readonly phiIgnore: ReadonlySet<string>;
   /**
-   * Claims an original SOP Instance UID for this run: 'first' for the first file, 'same' for an
-   * identical copy seen before, 'conflict' for different content under a UID already seen.
+   * Claims original SOP Instance UIDs for this run, a batch at a time: 'first' for the first file,
+   * 'same' for an identical copy of an earlier file, 'conflict' for different content under a UID
+   * already seen.
    */
-  readonly claim: (sopInstanceUid: string, contentHash: string) => Promise<'first' | 'same' | 'conflict'>;
+  readonly claim: (claims: readonly Claim[]) => Promise<ClaimResult[]>;
 }
 
 export type FileOutcome =
@@ -31,6 +40,9 @@ export type FileOutcome =
   | { readonly kind: 'quarantined'; readonly input: string; readonly copy: string; readonly reason: string; readonly detail?: string }
   | { readonly kind: 'duplicate'; readonly input: string }
   | { readonly kind: 'failed'; readonly input: string; readonly error: string };
+
+/** Files above this size keep their Pixel Data on disk: memory stays bounded whatever the file. */
+export const LARGE_FILE_BYTES = Number(process.env.DICOM_PIPELINE_LARGE_FILE_BYTES) || 64 << 20;
 
 /** Input path relative to the input root: what reports may show (it is the file's own path). */
 function relative(env: FileEnvironment, input: string): string {
@@ -44,9 +56,6 @@ function quarantine(env: FileEnvironment, input: string, reason: string, detail?
   return { kind: 'quarantined', input, copy, reason, detail };
 }
 
-/** Files above this size keep their Pixel Data on disk: memory stays bounded whatever the file. */
-export const LARGE_FILE_BYTES = Number(process.env.DICOM_PIPELINE_LARGE_FILE_BYTES) || 64 << 20;
-
 /** Retained UIDs name output files: only well-formed ones may. */
 function isValidUid(uid: string): boolean {
   return uid.length <= 64 && /^[0-9]+(\.[0-9]+)*$/.test(uid);
@@ -56,89 +65,142 @@ function isSystemError(err: unknown): err is NodeJS.ErrnoException {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).syscall === 'string';
 }
 
-interface Loaded {
+/** Turns an error met while handling one file into that file's outcome; a broken identity map stops everything. */
+function outcomeOfError(env: FileEnvironment, input: string, err: unknown): FileOutcome {
+  if (err instanceof PipelineError && err.code === 'E_IDENTITY') throw err;
+  if (isSystemError(err)) return { kind: 'failed', input, error: `${relative(env, input)}: ${err.syscall} failed: ${err.code}` };
+  return quarantine(env, input, 'unreadable or not DICOM', err instanceof DicomParseError ? err.message : `internal error: ${(err as Error).message}`);
+}
+
+function load(input: string): ParsedFile {
+  return statSync(input).size > LARGE_FILE_BYTES ? readLargePart10(input) : parsePart10(readFileSync(input));
+}
+
+function textOf(parsed: ParsedFile, tag: number): string {
+  const el = findElement(parsed.dataset, tag);
+  return el ? decodeText(el) : '';
+}
+
+interface Screened {
+  readonly input: string;
   readonly parsed: ParsedFile;
-  readonly contentHash: string;
+  readonly sopInstanceUid: string;
 }
 
-function load(input: string): Loaded {
-  if (statSync(input).size > LARGE_FILE_BYTES) {
-    return { parsed: readLargePart10(input), contentHash: hashFile(input) };
-  }
-  const bytes = readFileSync(input);
-  return { parsed: parsePart10(bytes), contentHash: createHash('sha256').update(bytes).digest('hex') };
-}
-
-function hashFile(path: string): string {
-  const hash = createHash('sha256');
-  const fd = openSync(path, 'r');
+/** Reads and screens one file: either ready for de-identification, or already decided. */
+function screen(input: string, env: FileEnvironment): Screened | FileOutcome {
   try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    for (let pos = 0, n = 0; (n = readSync(fd, buf, 0, buf.length, pos)) > 0; pos += n) hash.update(buf.subarray(0, n));
-  } finally {
-    closeSync(fd);
-  }
-  return hash.digest('hex');
-}
-
-/** Reads, screens, de-identifies, verifies and writes one file. Never modifies the input. */
-export async function anonymizeFile(input: string, env: FileEnvironment): Promise<FileOutcome> {
-  try {
-    let loaded: Loaded;
+    let parsed: ParsedFile;
     try {
-      loaded = load(input);
+      parsed = load(input);
     } catch (err) {
       if (err instanceof DicomParseError) return quarantine(env, input, 'unreadable or not DICOM', err.message);
       throw err;
     }
-    return await processFile(input, loaded, env);
-  } catch (err) {
-    if (err instanceof PipelineError && err.code === 'E_IDENTITY') throw err; // the identity map is broken: stop everything
-    if (isSystemError(err)) {
-      return { kind: 'failed', input, error: `${relative(env, input)}: ${err.syscall} failed: ${err.code}` };
+    const verdict = quarantineVerdict(parsed.dataset, env.quarantine, env.options.cleanStructuredContent);
+    if (verdict) return quarantine(env, input, verdict.reason, verdict.detail);
+    const sopInstanceUid = textOf(parsed, TAGS.SOPInstanceUID);
+    if (!sopInstanceUid) return quarantine(env, input, 'SOP Instance UID missing');
+    if (!textOf(parsed, TAGS.StudyInstanceUID) || !textOf(parsed, TAGS.SeriesInstanceUID)) {
+      return quarantine(env, input, 'Study or Series Instance UID missing');
     }
-    return quarantine(env, input, 'unreadable or not DICOM', err instanceof DicomParseError ? err.message : `internal error: ${(err as Error).message}`);
+    return { input, parsed, sopInstanceUid };
+  } catch (err) {
+    return outcomeOfError(env, input, err);
   }
 }
 
-async function processFile(input: string, { parsed, contentHash }: Loaded, env: FileEnvironment): Promise<FileOutcome> {
-  const verdict = quarantineVerdict(parsed.dataset, env.quarantine, env.options.cleanStructuredContent);
-  if (verdict) return quarantine(env, input, verdict.reason, verdict.detail);
+function isScreened(x: Screened | FileOutcome): x is Screened {
+  return 'parsed' in x;
+}
 
-  const sopElement = findElement(parsed.dataset, TAGS.SOPInstanceUID);
-  const originalSop = sopElement ? decodeText(sopElement) : '';
-  if (!originalSop) return quarantine(env, input, 'SOP Instance UID missing');
-  if (!decodeTextOf(parsed, TAGS.StudyInstanceUID) || !decodeTextOf(parsed, TAGS.SeriesInstanceUID)) {
-    return quarantine(env, input, 'Study or Series Instance UID missing');
-  }
-  const claim = await env.claim(originalSop, contentHash);
-  if (claim === 'same') return { kind: 'duplicate', input };
-  if (claim === 'conflict') return quarantine(env, input, 'duplicate SOP Instance UID with different content');
-
-  const result = env.identity.transaction(() => deidentify(parsed, env));
-  const chunks = encodePart10Chunks(result.meta, result.dataset, parsed.transferSyntax);
-
-  // Verify the bytes we are about to write, re-read from scratch: they must parse and hold no token.
-  const tokens = collectPhiTokens(parsed.dataset, env.rules, env.options, env.whiteList);
-  let reread: Element[];
+/** Encodes, verifies and writes one de-identified file. */
+function finish(s: Screened, result: DeidentifiedFile, env: FileEnvironment): FileOutcome {
   try {
-    reread = rereadForVerification(chunks, parsed.transferSyntax);
+    const chunks = encodePart10Chunks(result.meta, result.dataset, s.parsed.transferSyntax);
+    // Verify the bytes we are about to write, re-read from scratch: they must parse and hold no token.
+    const tokens = collectPhiTokens(s.parsed.dataset, env.rules, env.options, env.whiteList, env.phiIgnore);
+    let reread: Element[];
+    try {
+      reread = rereadForVerification(chunks, s.parsed.transferSyntax);
+    } catch (err) {
+      return quarantine(env, s.input, 'phi-verify: output does not parse', (err as Error).message);
+    }
+    const hit = findPhi(reread, tokens);
+    if (hit) return quarantine(env, s.input, `phi-verify: ${hit.keyword}`);
+    if (![result.studyUid, result.seriesUid, result.sopInstanceUid].every(isValidUid)) {
+      return quarantine(env, s.input, 'invalid UID', 'a retained UID is not a valid UID and cannot name a file');
+    }
+    const output = join(env.outputDir, result.studyUid, result.seriesUid, `${result.sopInstanceUid}.dcm`);
+    writeFileAtomic(output, chunks);
+    return {
+      kind: 'anonymized', input: s.input, output, studyUid: result.studyUid, seriesUid: result.seriesUid,
+      sopInstanceUid: result.sopInstanceUid, patientId: result.patient.id, bytes: chunks.reduce((n, c) => n + c.length, 0),
+    };
   } catch (err) {
-    return quarantine(env, input, 'phi-verify: output does not parse', (err as Error).message);
+    return outcomeOfError(env, s.input, err);
   }
-  const hit = findPhi(reread, tokens);
-  if (hit) return quarantine(env, input, `phi-verify: ${hit.keyword}`);
-  if (![result.studyUid, result.seriesUid, result.sopInstanceUid].every(isValidUid)) {
-    return quarantine(env, input, 'invalid UID', 'a retained UID is not a valid UID and cannot name a file');
-  }
+}
 
-  const output = join(env.outputDir, result.studyUid, result.seriesUid, `${result.sopInstanceUid}.dcm`);
-  writeFileAtomic(output, chunks);
-  const bytes = chunks.reduce((n, c) => n + c.length, 0);
-  return {
-    kind: 'anonymized', input, output, studyUid: result.studyUid, seriesUid: result.seriesUid,
-    sopInstanceUid: result.sopInstanceUid, patientId: result.patient.id, bytes,
-  };
+/**
+ * Reads, screens, de-identifies, verifies and writes a batch of files; never modifies an input.
+ * The batch's identity mappings are made in one transaction, committed before any output is written:
+ * one write lock per batch instead of per file, which is what lets several workers share identity.db.
+ */
+export async function anonymizeBatch(inputs: readonly string[], env: FileEnvironment): Promise<FileOutcome[]> {
+  const outcomes: Array<FileOutcome | undefined> = new Array(inputs.length);
+  const screened: Array<{ index: number; file: Screened }> = [];
+  inputs.forEach((input, index) => {
+    const s = screen(input, env);
+    if (isScreened(s)) screened.push({ index, file: s });
+    else outcomes[index] = s;
+  });
+  const claims = await env.claim(screened.map(({ file }) => ({ sopInstanceUid: file.sopInstanceUid, input: file.input })));
+  const accepted: Array<{ index: number; file: Screened }> = [];
+  screened.forEach((entry, i) => {
+    if (claims[i] === 'same') outcomes[entry.index] = { kind: 'duplicate', input: entry.file.input };
+    else if (claims[i] === 'conflict') outcomes[entry.index] = quarantine(env, entry.file.input, 'duplicate SOP Instance UID with different content');
+    else accepted.push(entry);
+  });
+  const results = env.identity.transaction(() => accepted.map(({ index, file }) => {
+    try {
+      return deidentify(file.parsed, env);
+    } catch (err) {
+      outcomes[index] = outcomeOfError(env, file.input, err);
+      return undefined;
+    }
+  }));
+  accepted.forEach(({ index, file }, i) => {
+    const result = results[i];
+    if (result) outcomes[index] = finish(file, result, env);
+  });
+  return outcomes as FileOutcome[];
+}
+
+export async function anonymizeFile(input: string, env: FileEnvironment): Promise<FileOutcome> {
+  return (await anonymizeBatch([input], env))[0];
+}
+
+/** Whether two files have the same bytes (only asked for repeated SOP Instance UIDs, which are rare). */
+export function sameContent(a: string, b: string): boolean {
+  if (statSync(a).size !== statSync(b).size) return false;
+  const fa = openSync(a, 'r');
+  const fb = openSync(b, 'r');
+  try {
+    const ba = Buffer.allocUnsafe(1 << 20);
+    const bb = Buffer.allocUnsafe(1 << 20);
+    for (let pos = 0; ; ) {
+      const na = readSync(fa, ba, 0, ba.length, pos);
+      const nb = readSync(fb, bb, 0, bb.length, pos);
+      if (na !== nb) return false;
+      if (na === 0) return true;
+      if (!ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
+      pos += na;
+    }
+  } finally {
+    closeSync(fa);
+    closeSync(fb);
+  }
 }
 
 /**
@@ -153,9 +215,4 @@ function rereadForVerification(chunks: readonly Chunk[], ts: TransferSyntax): El
   const before = parseDataset(head.subarray(end), ts);
   const tail = Buffer.concat(chunks.slice(firstRange + 1).filter((c): c is Buffer => !isFileRange(c)));
   return [...before, ...(tail.length ? parseDataset(tail, ts) : [])];
-}
-
-function decodeTextOf(parsed: ParsedFile, tag: number): string {
-  const el = findElement(parsed.dataset, tag);
-  return el ? decodeText(el) : '';
 }

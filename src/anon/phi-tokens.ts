@@ -5,44 +5,66 @@ export function normalizeForMatch(value: string): string {
 
 /** Keywords of attributes that identify someone or something: Patient ID, Accession Number, Other Patient IDs... */
 const IDENTIFIER = /(ID|IDs|Number|Numbers|Name|Names|Address|Telephone\w*|Locator)$/;
-
 const IDEOGRAPHIC = /[\p{Script=Han}\p{Script=Hangul}\p{Script=Hiragana}\p{Script=Katakana}]/u;
+
+interface Token {
+  readonly text: string;
+  /** Where the value came from, reported on a hit (resolved to a keyword only then). */
+  readonly source: number;
+  /** Strong tokens (names, identifiers, dates) are searched in every output value; others not in coded values. */
+  readonly strong: boolean;
+}
 
 /** Values of an original that must not appear in its output. */
 export class PhiTokens {
-  /**
-   * Normalized text tokens, each with the keyword of the attribute that held it. Strong tokens (person
-   * names, identifiers, dates) are searched in every output value; the others (descriptions, comments)
-   * not in coded values, where a word like HEAD is vocabulary, not PHI.
-   */
-  readonly text = new Map<string, { readonly keyword: string; readonly strong: boolean }>();
-  /** Original UIDs that were remapped or removed. */
-  readonly uids = new Map<string, string>();
+  /** Tokens by their first word: a value is searched word by word, not token by token. */
+  private readonly byFirstWord = new Map<string, Token[]>();
+  /** Original UIDs that were remapped or removed, with their source tag. */
+  readonly uids = new Map<string, number>();
 
   constructor(private readonly ignore: ReadonlySet<string>) {}
 
+  /** Every text token (for reports and tests). */
+  texts(): string[] {
+    return [...this.byFirstWord.values()].flatMap((list) => list.map((t) => t.text));
+  }
+
+  sourceOf(token: string): number | undefined {
+    return (this.byFirstWord.get(token.split(' ')[0]) ?? []).find((t) => t.text === token)?.source;
+  }
+
   /** Person names count by component (family, given...) of 3+ letters (1+ ideographs); other values whole, 4+. */
-  addText(value: string, keyword: string, vr: string, strong = vr === 'PN' || vr === 'DA' || vr === 'DT' || IDENTIFIER.test(keyword)): void {
+  addText(value: string, source: number, vr: string, strong = vr === 'PN' || vr === 'DA' || vr === 'DT'): void {
     const parts = vr === 'PN' ? value.split(/[\^=\\]/) : vr === 'LT' || vr === 'ST' || vr === 'UT' ? [value] : value.split('\\');
     for (const part of parts) {
-      const token = normalizeForMatch(part);
+      const text = normalizeForMatch(part);
       // One ideograph or syllable block is a whole name part in Chinese, Japanese or Korean.
-      const min = vr !== 'PN' ? 4 : IDEOGRAPHIC.test(token) ? 1 : 3;
-      if (token.length >= min && !this.ignore.has(token) && /[\p{L}1-9]/u.test(token)) this.text.set(token, { keyword, strong });
+      const min = vr !== 'PN' ? 4 : IDEOGRAPHIC.test(text) ? 1 : 3;
+      if (text.length < min || this.ignore.has(text) || !/[\p{L}1-9]/u.test(text)) continue;
+      const first = text.split(' ')[0];
+      const list = this.byFirstWord.get(first) ?? [];
+      if (!list.some((t) => t.text === text)) list.push({ text, source, strong });
+      this.byFirstWord.set(first, list);
     }
   }
 
-  addUid(value: string, keyword: string): void {
-    for (const v of value.split('\\')) if (v) this.uids.set(v, keyword);
+  addUid(value: string, source: number): void {
+    for (const v of value.split('\\')) if (v) this.uids.set(v, source);
   }
 
-  /** The keyword of the first token found in a normalized value, as a whole word or words. */
-  findIn(normalized: string, strongOnly: boolean): string | undefined {
+  /** The source of the first token found in a normalized value, as a whole word or words. */
+  findIn(normalized: string, strongOnly: boolean): number | undefined {
     if (!normalized) return undefined;
     const padded = ` ${normalized} `;
-    for (const [token, { keyword, strong }] of this.text) {
-      if ((strong || !strongOnly) && padded.includes(` ${token} `)) return keyword;
+    for (const word of normalized.split(' ')) {
+      const candidates = this.byFirstWord.get(word);
+      if (!candidates) continue;
+      for (const t of candidates) if ((t.strong || !strongOnly) && padded.includes(` ${t.text} `)) return t.source;
     }
     return undefined;
   }
+}
+
+export function isIdentifierKeyword(keyword: string): boolean {
+  return IDENTIFIER.test(keyword);
 }

@@ -1,13 +1,11 @@
-import type { FileOutcome } from './anonymize-file';
-
-export type ClaimResult = 'first' | 'same' | 'conflict';
+import type { Claim, ClaimResult, FileOutcome } from './anonymize-file';
 
 export type ToWorker =
-  | { readonly type: 'file'; readonly id: number; readonly path: string }
-  | { readonly type: 'claimed'; readonly id: number; readonly result: ClaimResult }
+  | { readonly type: 'batch'; readonly id: number; readonly paths: readonly string[] }
+  | { readonly type: 'claimed'; readonly id: number; readonly results: readonly ClaimResult[] }
   | { readonly type: 'close' };
 
 export type FromWorker =
-  | { readonly type: 'claim'; readonly id: number; readonly sopInstanceUid: string; readonly contentHash: string }
-  | { readonly type: 'done'; readonly id: number; readonly outcome: FileOutcome }
+  | { readonly type: 'claim'; readonly id: number; readonly claims: readonly Claim[] }
+  | { readonly type: 'done'; readonly id: number; readonly outcomes: readonly FileOutcome[] }
   | { readonly type: 'fatal'; readonly message: string; readonly code?: string };

@@ -1,34 +1,45 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { PipelineError, type ErrorCode } from '../errors';
-import { anonymizeFile, type FileOutcome } from './anonymize-file';
+import { anonymizeBatch, sameContent, type Claim, type ClaimResult, type FileOutcome } from './anonymize-file';
 import { createEnvironment } from './environment';
-import type { ClaimResult, FromWorker } from './pool-messages';
+import type { FromWorker } from './pool-messages';
 import type { AnonymizeSettings } from './settings';
 
-/** Remembers which content each original SOP Instance UID had in this run (shared by all workers). */
+/** Files per batch: one identity transaction and one claim message each. */
+export const BATCH_FILES = 16;
+
+/** Remembers the first file of each original SOP Instance UID in this run (shared by all workers). */
 export class SopClaims {
-  private readonly seen = new Map<string, string>();
-  claim(sopInstanceUid: string, contentHash: string): ClaimResult {
-    const previous = this.seen.get(sopInstanceUid);
-    if (previous === undefined) {
-      this.seen.set(sopInstanceUid, contentHash);
+  private readonly first = new Map<string, string>();
+
+  claim({ sopInstanceUid, input }: Claim): ClaimResult {
+    const earlier = this.first.get(sopInstanceUid);
+    if (earlier === undefined) {
+      this.first.set(sopInstanceUid, input);
       return 'first';
     }
-    return previous === contentHash ? 'same' : 'conflict';
+    return sameContent(earlier, input) ? 'same' : 'conflict';
   }
 }
 
+function batches(paths: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < paths.length; i += BATCH_FILES) out.push(paths.slice(i, i + BATCH_FILES));
+  return out;
+}
+
 /**
- * Runs anonymizeFile over paths, in worker threads (or inline with one worker), calling onOutcome in
- * completion order. Each worker keeps two files in flight so it never waits on the main thread.
+ * Runs the anonymizer over paths, in worker threads (or inline with one worker), calling onOutcome
+ * in completion order. Each worker keeps two batches in flight so it never waits on the main thread.
  */
 export async function runPool(paths: readonly string[], settings: AnonymizeSettings, workers: number, onOutcome: (o: FileOutcome) => void): Promise<void> {
   const claims = new SopClaims();
+  const queue = batches(paths);
   if (workers <= 1) {
-    const env = createEnvironment(settings, async (sop, hash) => claims.claim(sop, hash));
+    const env = createEnvironment(settings, async (list) => list.map((c) => claims.claim(c)));
     try {
-      for (const path of paths) onOutcome(await anonymizeFile(path, env));
+      for (const batch of queue) for (const outcome of await anonymizeBatch(batch, env)) onOutcome(outcome);
     } finally {
       env.close();
     }
@@ -39,14 +50,18 @@ export async function runPool(paths: readonly string[], settings: AnonymizeSetti
     let finished = 0;
     let failed = false;
     const threads: Worker[] = [];
-    const stopAll = (): void => {
+    const fail = (err: PipelineError): void => {
+      if (failed) return;
+      failed = true;
       for (const t of threads) void t.terminate();
+      reject(err);
+    };
+    const closeAll = (): void => {
+      for (const t of threads) t.postMessage({ type: 'close' });
+      resolve();
     };
     const feed = (worker: Worker): void => {
-      if (next < paths.length) {
-        const id = next++;
-        worker.postMessage({ type: 'file', id, path: paths[id] });
-      }
+      if (next < queue.length) worker.postMessage({ type: 'batch', id: next, paths: queue[next++] });
     };
     for (let i = 0; i < workers; i++) {
       const worker = new Worker(join(__dirname, 'worker.js'), { workerData: settings });
@@ -54,32 +69,19 @@ export async function runPool(paths: readonly string[], settings: AnonymizeSetti
       worker.on('message', (message: FromWorker) => {
         if (failed) return;
         if (message.type === 'claim') {
-          worker.postMessage({ type: 'claimed', id: message.id, result: claims.claim(message.sopInstanceUid, message.contentHash) });
+          worker.postMessage({ type: 'claimed', id: message.id, results: message.claims.map((c) => claims.claim(c)) });
         } else if (message.type === 'done') {
-          onOutcome(message.outcome);
-          finished++;
-          if (finished === paths.length) {
-            for (const t of threads) t.postMessage({ type: 'close' });
-            resolve();
-          } else feed(worker);
+          for (const outcome of message.outcomes) onOutcome(outcome);
+          if (++finished === queue.length) closeAll();
+          else feed(worker);
         } else {
-          failed = true;
-          stopAll();
-          reject(new PipelineError((message.code as ErrorCode) ?? 'E_INTERNAL', message.message));
+          fail(new PipelineError((message.code as ErrorCode) ?? 'E_INTERNAL', message.message));
         }
       });
-      worker.on('error', (err) => {
-        if (failed) return;
-        failed = true;
-        stopAll();
-        reject(err instanceof PipelineError ? err : new PipelineError('E_INTERNAL', `anonymizer worker failed: ${err.message}`, { cause: err }));
-      });
+      worker.on('error', (err) => fail(err instanceof PipelineError ? err : new PipelineError('E_INTERNAL', `anonymizer worker failed: ${err.message}`, { cause: err })));
       feed(worker);
       feed(worker);
     }
-    if (paths.length === 0) {
-      for (const t of threads) t.postMessage({ type: 'close' });
-      resolve();
-    }
+    if (queue.length === 0) closeAll();
   });
 }

@@ -1,11 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { anonymizeFile } from './anonymize-file';
+import { anonymizeBatch, type ClaimResult } from './anonymize-file';
 import { createEnvironment } from './environment';
 import type { AnonymizeSettings } from './settings';
-import type { ClaimResult, FromWorker, ToWorker } from './pool-messages';
+import type { FromWorker, ToWorker } from './pool-messages';
 
 const port = parentPort!;
-const pendingClaims = new Map<number, (result: ClaimResult) => void>();
+const pendingClaims = new Map<number, (results: readonly ClaimResult[]) => void>();
 let nextClaim = 0;
 
 function send(message: FromWorker): void {
@@ -14,11 +14,11 @@ function send(message: FromWorker): void {
 
 function open(): ReturnType<typeof createEnvironment> | undefined {
   try {
-    return createEnvironment(workerData as AnonymizeSettings, (sopInstanceUid, contentHash) =>
-      new Promise<ClaimResult>((resolve) => {
+    return createEnvironment(workerData as AnonymizeSettings, (claims) =>
+      new Promise<ClaimResult[]>((resolve) => {
         const id = nextClaim++;
-        pendingClaims.set(id, resolve);
-        send({ type: 'claim', id, sopInstanceUid, contentHash });
+        pendingClaims.set(id, (results) => resolve([...results]));
+        send({ type: 'claim', id, claims });
       }));
   } catch (err) {
     // Errors thrown across the thread boundary lose their code: report it as a message instead.
@@ -31,11 +31,11 @@ const env = open();
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'claimed') {
-    pendingClaims.get(message.id)?.(message.result);
+    pendingClaims.get(message.id)?.(message.results);
     pendingClaims.delete(message.id);
-  } else if (message.type === 'file' && env) {
-    anonymizeFile(message.path, env).then(
-      (outcome) => send({ type: 'done', id: message.id, outcome }),
+  } else if (message.type === 'batch' && env) {
+    anonymizeBatch(message.paths, env).then(
+      (outcomes) => send({ type: 'done', id: message.id, outcomes }),
       (err: Error) => send({ type: 'fatal', message: err.message, code: (err as { code?: string }).code }),
     );
   } else if (message.type === 'close') {

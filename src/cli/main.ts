@@ -3,14 +3,14 @@ import { PipelineError } from '../errors';
 import { EXIT_FAILED, EXIT_USAGE, exitCodeFor } from './exit-codes';
 import { registerCommands } from './commands';
 
-export function buildProgram(): Command {
+export function buildProgram(commandName?: string): Command {
   const program = new Command('dicom-pipeline')
     .description('Move reviewed studies from a staging PACS to a research PACS, de-identified (DICOM PS3.15).')
     .version(require('../../../package.json').version)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) })
     .showHelpAfterError('(run with --help for usage)');
-  registerCommands(program);
+  registerCommands(program, commandName);
   return program;
 }
 
@@ -20,7 +20,7 @@ function isSystemError(err: unknown): err is NodeJS.ErrnoException & { syscall: 
 
 /** Runs the CLI and resolves to the process exit code; user errors print one line, never a stack trace. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+  const program = buildProgram(argv[2]);
   try {
     await program.parseAsync([...argv]);
     return typeof process.exitCode === 'number' ? process.exitCode : 0;

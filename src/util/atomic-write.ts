@@ -11,9 +11,8 @@ export interface AtomicWriteOptions {
 
 /** Writes chunks to a hidden temp file beside path, then renames it into place: readers never see a partial file. */
 export function writeFileAtomic(path: string, chunks: readonly Chunk[], options: AtomicWriteOptions = {}): void {
-  mkdirSync(dirname(path), { recursive: true });
   const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = openSync(temp, 'w', options.mode ?? 0o644);
+  const fd = openCreatingDirectory(temp, options.mode ?? 0o644);
   try {
     writeAll(fd, chunks);
     if (options.fsync) fsyncSync(fd);
@@ -28,6 +27,17 @@ export function writeFileAtomic(path: string, chunks: readonly Chunk[], options:
   } catch (err) {
     unlinkSafe(temp);
     throw err;
+  }
+}
+
+/** Opens for writing; creates the directory only when it is missing (a mkdir per file costs more than the write). */
+function openCreatingDirectory(path: string, mode: number): number {
+  try {
+    return openSync(path, 'w', mode);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    mkdirSync(dirname(path), { recursive: true });
+    return openSync(path, 'w', mode);
   }
 }
 

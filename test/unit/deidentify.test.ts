@@ -149,7 +149,7 @@ test('a sequence that arrived as UN (defined length) is opened and cleaned, and 
     assert.equal(val(cleaned.items[0].elements, 0x00081155), ctx.identity.uid('1.2.826.0.1.3680043.2.1125.1.0'), 'its reference remapped');
     assert.ok(!allValues(out.dataset).join('|').includes('HIDDENID99'));
     const tokens = collectPhiTokens(original.dataset, ctx.rules, ctx.options, ctx.whiteList);
-    assert.equal(tokens.text.get('HIDDENID99')?.keyword, 'PatientID');
+    assert.equal(tokens.sourceOf('HIDDENID99'), 0x00100020, 'collected as Patient ID');
   } finally {
     ctx.close();
   }

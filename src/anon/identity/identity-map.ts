@@ -25,7 +25,7 @@ export type UidRole = 'studyuid' | 'seriesuid' | 'sopinstanceuid';
 
 const BASE32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford: no I, L, O, U
 const VALUE_PREFIX: Record<ValueKind, [string, number]> = { accession_no: ['A', 11], study_id: ['S', 9] };
-const CACHE_LIMIT = 200_000;
+const CACHE_LIMIT = 50_000;
 
 export function validateDicomRoot(root: string): string | undefined {
   if (!/^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/.test(root)) return 'must be dot-separated numbers without leading zeros';

@@ -1,25 +1,28 @@
 import type { Command } from 'commander';
-import * as anonymize from './anonymize';
-import * as run from './run';
-import * as echo from './echo';
-import * as find from './find';
-import * as listen from './listen';
-import * as pull from './pull';
-import * as push from './push';
-import * as cleanData from './clean-data';
-import * as filter from './filter';
-import * as summary from './summary';
 
-/** Each command lives in its own module under src/cli/commands and registers itself here. */
-export function registerCommands(program: Command): void {
-  run.register(program);
-  anonymize.register(program);
-  echo.register(program);
-  find.register(program);
-  listen.register(program);
-  pull.register(program);
-  push.register(program);
-  cleanData.register(program);
-  filter.register(program);
-  summary.register(program);
+interface CommandModule {
+  register(program: Command): void;
+}
+
+/**
+ * Each command lives in its own module and registers itself. Modules load only when needed: the
+ * networking commands pull in dcmjs-dimse (~75 ms), which `anonymize` never uses.
+ */
+const COMMANDS: Record<string, () => CommandModule> = {
+  run: () => require('./run'),
+  anonymize: () => require('./anonymize'),
+  echo: () => require('./echo'),
+  find: () => require('./find'),
+  listen: () => require('./listen'),
+  pull: () => require('./pull'),
+  push: () => require('./push'),
+  'clean-data': () => require('./clean-data'),
+  filter: () => require('./filter'),
+  summary: () => require('./summary'),
+};
+
+/** Registers the named command only, or every command (for help, or the default `run`). */
+export function registerCommands(program: Command, only?: string): void {
+  const names = only && only in COMMANDS ? [only] : Object.keys(COMMANDS);
+  for (const name of names) COMMANDS[name]().register(program);
 }
