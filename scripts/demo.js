@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// npm run demo: the whole pipeline against two local Orthanc servers (dist/demo/run-demo.js).
-// Orthanc and our SCP bind every interface, so as root the demo runs inside a private network
-// namespace that has only loopback: nothing it starts is reachable from outside this machine.
+// npm run demo: the whole pipeline against two local Orthanc servers (dist/demo/run-demo.js),
+// inside a loopback-only network namespace where possible (scripts/netns-exec.js).
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -12,10 +11,5 @@ if (!fs.existsSync(demo)) {
   console.error('demo: not built yet; run `npm ci` first');
   process.exit(2);
 }
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-const canUnshare = isRoot && spawnSync('unshare', ['-n', 'true']).status === 0;
-const res = canUnshare
-  ? spawnSync('unshare', ['-n', 'sh', '-c', `ip link set lo up && exec "${process.execPath}" "${demo}"`], { stdio: 'inherit' })
-  : spawnSync(process.execPath, [demo], { stdio: 'inherit' });
-if (!canUnshare) console.error('demo: note: ran without a private network namespace (needs root); the servers listened on all interfaces while it ran');
+const res = spawnSync(process.execPath, [path.join(__dirname, 'netns-exec.js'), demo, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(res.status === null ? 1 : res.status);

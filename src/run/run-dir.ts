@@ -9,7 +9,9 @@ export const STEPS: readonly StepName[] = ['select', 'pull', 'anonymize', 'proto
 
 export interface StepState {
   readonly status: 'done' | 'partial' | 'failed';
+  /** When the step ended, and how long its last attempt took. */
   readonly at: string;
+  readonly seconds?: number;
   readonly message?: string;
 }
 

@@ -122,17 +122,19 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
     for (const step of remaining) {
       say(`== ${step}`);
       let result: { summary: string; partial?: boolean };
+      const started = process.hrtime.bigint();
+      const seconds = (): number => Math.round(Number(process.hrtime.bigint() - started) / 1e6) / 1000;
       try {
         result = await runStep(step, ctx, req.resume && step === first);
       } catch (err) {
         const message = errorMessage(err);
-        state = { ...state, steps: { ...state.steps, [step]: { status: 'failed', at: new Date().toISOString(), message } } };
+        state = { ...state, steps: { ...state.steps, [step]: { status: 'failed', at: new Date().toISOString(), seconds: seconds(), message } } };
         run.saveState(state);
         run.overview(`Step ${step} failed: ${message}`);
         logger.error({ step, code: (err as PipelineError).code }, 'step failed');
         throw err instanceof PipelineError ? err : new PipelineError('E_STEP', `${step} failed: ${message}`, { cause: err });
       }
-      const stepState: StepState = { status: result.partial ? 'partial' : 'done', at: new Date().toISOString(), message: result.summary } as StepState;
+      const stepState: StepState = { status: result.partial ? 'partial' : 'done', at: new Date().toISOString(), seconds: seconds(), message: result.summary };
       state = { ...state, steps: { ...state.steps, [step]: stepState } };
       run.saveState(state);
       partial ||= !!result.partial;
