@@ -64,7 +64,9 @@ export async function runPool(paths: readonly string[], settings: AnonymizeSetti
       if (next < queue.length) worker.postMessage({ type: 'batch', id: next, paths: queue[next++] });
     };
     for (let i = 0; i < workers; i++) {
-      const worker = new Worker(join(__dirname, 'worker.js'), { workerData: settings });
+      // Bounded heaps: each worker holds at most a batch of files, and V8 would otherwise grow every
+      // thread's heap far past that before collecting (peak RSS is what a site's machine must spare).
+      const worker = new Worker(join(__dirname, 'worker.js'), { workerData: settings, resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 24 } });
       threads.push(worker);
       worker.on('message', (message: FromWorker) => {
         if (failed) return;

@@ -132,7 +132,9 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
         run.saveState(state);
         run.overview(`Step ${step} failed: ${message}`);
         logger.error({ step, code: (err as PipelineError).code }, 'step failed');
-        throw err instanceof PipelineError ? err : new PipelineError('E_STEP', `${step} failed: ${message}`, { cause: err });
+        const hint = /-r\b/.test(message) ? '' : '; fix the cause, then resume with `dicom-pipeline -r`';
+        const code = err instanceof PipelineError ? err.code : 'E_STEP';
+        throw new PipelineError(code === 'E_CONFIG' || code === 'E_USAGE' ? 'E_STEP' : code, `step ${step} failed: ${message}${hint}`, { cause: err });
       }
       const stepState: StepState = { status: result.partial ? 'partial' : 'done', at: new Date().toISOString(), seconds: seconds(), message: result.summary };
       state = { ...state, steps: { ...state.steps, [step]: stepState } };
