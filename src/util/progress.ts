@@ -1,7 +1,8 @@
 import { SingleBar } from 'cli-progress';
 
 export interface Progress {
-  update(done: number, total: number): void;
+  /** detail: what the counts are about right now, e.g. "study 3/20" (never PHI). */
+  update(done: number, total: number, detail?: string): void;
   stop(): void;
 }
 
@@ -11,7 +12,7 @@ const QUIET: Progress = { update() {}, stop() {} };
 export function createProgress(label: string, unit = 'files'): Progress {
   if (!process.stderr.isTTY || process.env.CI) return QUIET;
   const bar = new SingleBar({
-    format: `${label} {bar} {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`,
+    format: `${label} {detail}{bar} {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`,
     stream: process.stderr,
     hideCursor: true,
     clearOnComplete: true,
@@ -20,14 +21,15 @@ export function createProgress(label: string, unit = 'files'): Progress {
   const started = Date.now();
   let running = false;
   return {
-    update(done, total) {
+    update(done, total, detail) {
       const rate = Math.round(done / Math.max(0.001, (Date.now() - started) / 1000));
+      const payload = { rate, detail: detail ? `${detail} ` : '' };
       if (!running) {
-        bar.start(total, done, { rate });
+        bar.start(total, done, payload);
         running = true;
       } else {
         bar.setTotal(total);
-        bar.update(done, { rate });
+        bar.update(done, payload);
       }
     },
     stop() {

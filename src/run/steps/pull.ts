@@ -39,7 +39,7 @@ export async function pullStep(ctx: RunContext): Promise<StepOutcome & { partial
       network: ctx.network,
       logger: ctx.logger,
       onProgress: (p) => {
-        progress.update(p.received, Math.max(p.expected, p.received));
+        progress.update(p.received, Math.max(p.expected, p.received), `study ${p.study}/${p.studies}`);
         crashPoint('pull', p.received);
       },
     });
