@@ -1,16 +1,22 @@
 /**
- * One SCU association over dcmjs-dimse's network layer, with our own presentation contexts (one
- * transfer syntax each for data), exact timeouts, TCP_NODELAY, and one final outcome per request:
- * a reply, or a PipelineError when the peer went silent, aborted or closed.
+ * One SCU association: dcmjs-dimse negotiates it (our presentation contexts, one transfer syntax
+ * each for data); DIMSE messages go through our own layer (dimse-pdata.ts, dimse-command.ts), with
+ * exact timeouts, TCP_NODELAY, and one final outcome per request: a reply, or a PipelineError when
+ * the peer went silent, aborted or closed.
  */
 import { connect, type Socket } from 'node:net';
 import { PipelineError } from '../errors';
-import {
-  Association, CEchoRequest, CFindRequest, CMoveRequest, CStoreRequest, Dataset, DISABLED_TIMEOUT_MS,
-  FixedNetwork, type DimseDataset, type DimseRequest, type DimseResponse, type NetworkInternals,
-} from './dimse-lib';
+import { findElement, type Element } from './dataset';
+import { lookupTag } from './dictionary';
+import { COMMAND, isResponse, type DimseCommand } from './dimse-command';
+import { Association, Dataset, DISABLED_TIMEOUT_MS, NetworkBase, routeIncomingPdus } from './dimse-lib';
+import { MessageAssembler, PduError, encodeMessage, parsePDataTf, type DimseMessage } from './dimse-pdata';
 import { describeAbort, describeReject, isTransientReject, rejectHint, type RejectParams } from './dimse-pdu-text';
 import { STATUS_PENDING, STATUS_PENDING_WARNING } from './dimse-status';
+import { parseDataset } from './parse';
+import { transferSyntax } from './transfer-syntax';
+import { decodeText } from './values';
+import { binaryValueSize, isTextVr } from './vr';
 
 export const VERIFICATION = '1.2.840.10008.1.1';
 export const STUDY_ROOT_FIND = '1.2.840.10008.5.1.4.1.2.2.1';
@@ -65,29 +71,23 @@ export interface StoreItem {
 
 interface InFlight {
   readonly label: string;
-  readonly request: DimseRequest;
+  readonly messageId: number;
+  /** Transfer syntax of the request's context: response identifiers are decoded with it. */
+  readonly transferSyntax: string;
+  readonly onPending?: (reply: DimseReply) => void;
   resolve(reply: DimseReply): void;
   reject(err: PipelineError): void;
 }
 
-/** A C-STORE dataset that hands dcmjs-dimse the file's own bytes: nothing is parsed or re-encoded. */
-class RawOutgoingDataset extends Dataset {
-  constructor(private bytes: Buffer, transferSyntaxUid: string, sopClassUid: string, sopInstanceUid: string) {
-    super({ SOPClassUID: sopClassUid, SOPInstanceUID: sopInstanceUid }, transferSyntaxUid);
-  }
-  override getDenaturalizedDataset(): Buffer {
-    return this.bytes;
-  }
-  release(): void {
-    this.bytes = Buffer.alloc(0);
-  }
-}
-
 export class ScuAssociation {
   private readonly socket: Socket;
-  private readonly network: InstanceType<typeof FixedNetwork>;
+  private readonly network: InstanceType<typeof NetworkBase>;
   private readonly peer: string;
+  private readonly assembler = new MessageAssembler();
   private accepted: AcceptedContext[] = [];
+  /** The peer's Maximum Length Received (0: no limit): what we send is cut to it. */
+  private peerMaxPdu = 0;
+  private messageId = 0;
   private inFlight?: InFlight;
   private timer?: NodeJS.Timeout;
   private socketError?: NodeJS.ErrnoException;
@@ -102,12 +102,13 @@ export class ScuAssociation {
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
       this.socketError ??= err;
     });
-    this.network = new FixedNetwork(this.socket, {
+    this.network = new NetworkBase(this.socket, {
       connectTimeout: DISABLED_TIMEOUT_MS,
       associationTimeout: DISABLED_TIMEOUT_MS,
       pduTimeout: DISABLED_TIMEOUT_MS,
     });
     this.socket.setTimeout(0);
+    routeIncomingPdus(this.network, (pdu) => this.onPData(pdu));
     this.wire();
   }
 
@@ -139,39 +140,28 @@ export class ScuAssociation {
   }
 
   echo(): Promise<DimseReply> {
-    return this.send(new CEchoRequest(), 'C-ECHO');
+    return this.send('C-ECHO', VERIFICATION, COMMAND.C_ECHO_RQ, {});
   }
 
   /** C-FIND (Study Root); onMatch gets each pending identifier. */
   find(level: string, keys: Record<string, string>, onMatch: (identifier: Record<string, string>) => void): Promise<DimseReply> {
-    const request = new CFindRequest();
-    request.setDataset(new Dataset({ ...keys, QueryRetrieveLevel: level }));
-    return this.send(request, 'C-FIND', (rsp) => {
-      const identifier = identifierOf(rsp);
-      if (identifier) onMatch(identifier);
+    return this.send('C-FIND', STUDY_ROOT_FIND, COMMAND.C_FIND_RQ, { priority: 0 }, { ...keys, QueryRetrieveLevel: level }, (reply) => {
+      if (reply.identifier) onMatch(reply.identifier);
     });
   }
 
   /** C-MOVE (Study Root) to destination; onPending gets the sub-operation counters. */
   move(destination: string, level: string, keys: Record<string, string>, onPending?: (reply: DimseReply) => void): Promise<DimseReply> {
-    const request = new CMoveRequest();
-    request.setDataset(new Dataset({ ...keys, QueryRetrieveLevel: level }));
-    request.getCommandDataset().setElement('MoveDestination', destination);
-    return this.send(request, 'C-MOVE', onPending ? (rsp) => onPending(replyOf(rsp)) : undefined);
+    return this.send('C-MOVE', STUDY_ROOT_MOVE, COMMAND.C_MOVE_RQ, { priority: 0, moveDestination: destination }, { ...keys, QueryRetrieveLevel: level }, onPending);
   }
 
   /** C-STORE of the item's own bytes on the context accepted for its SOP class and transfer syntax. */
   async store(item: StoreItem): Promise<DimseReply> {
-    if (!this.findContext(item.sopClassUid, item.transferSyntaxUid)) {
+    const context = this.findContext(item.sopClassUid, item.transferSyntaxUid);
+    if (!context) {
       throw new PipelineError('E_ASSOCIATION', `${this.peer} accepted no presentation context for SOP class ${item.sopClassUid} in transfer syntax ${item.transferSyntaxUid}`);
     }
-    const dataset = new RawOutgoingDataset(item.dataset, item.transferSyntaxUid, item.sopClassUid, item.sopInstanceUid);
-    const request = new CStoreRequest(dataset);
-    try {
-      return await this.send(request, 'C-STORE');
-    } finally {
-      dataset.release(); // the network keeps finished requests; do not let them pin file bytes
-    }
+    return this.sendOn(context, 'C-STORE', { commandField: COMMAND.C_STORE_RQ, affectedSopClassUid: item.sopClassUid, affectedSopInstanceUid: item.sopInstanceUid, priority: 0, hasDataset: true }, item.dataset);
   }
 
   /** A-RELEASE; falls back to closing the connection when the peer does not answer in time. */
@@ -203,39 +193,80 @@ export class ScuAssociation {
     this.socket.destroy();
   }
 
-  private send(request: DimseRequest, label: string, onPending?: (rsp: DimseResponse) => void): Promise<DimseReply> {
-    if (this.closedReason !== undefined) {
-      return Promise.reject(new PipelineError('E_ASSOCIATION', `association with ${this.peer} is closed (${this.closedReason})`));
+  /** A request of a query/verification service: its identifier (if any) is encoded by dcmjs in the context's transfer syntax. */
+  private send(label: string, abstractSyntax: string, commandField: number, fields: Partial<DimseCommand>, identifier?: Record<string, string>, onPending?: (reply: DimseReply) => void): Promise<DimseReply> {
+    const context = this.findContext(abstractSyntax);
+    if (!context) {
+      if (this.closedReason !== undefined) return Promise.reject(this.closedError());
+      // As before with dcmjs-dimse: a request without an accepted context is never sent.
+      return Promise.reject(new PipelineError('E_ASSOCIATION', `${label} to ${this.peer} was not sent (no accepted presentation context)`));
     }
+    let dataset: Buffer | undefined;
+    if (identifier) {
+      dataset = new Dataset(identifier, context.transferSyntax).getDenaturalizedDataset() as Buffer;
+    }
+    return this.sendOn(context, label, { ...fields, commandField, affectedSopClassUid: abstractSyntax, hasDataset: dataset !== undefined }, dataset, onPending);
+  }
+
+  private sendOn(context: AcceptedContext, label: string, command: Omit<DimseCommand, 'messageId'>, dataset?: Buffer, onPending?: (reply: DimseReply) => void): Promise<DimseReply> {
+    if (this.closedReason !== undefined) return Promise.reject(this.closedError());
     if (this.inFlight) throw new Error(`internal: ${label} sent while ${this.inFlight.label} is in flight`);
+    this.messageId = (this.messageId % 0xffff) + 1;
+    const messageId = this.messageId;
     return new Promise<DimseReply>((resolve, reject) => {
-      this.inFlight = { label, request, resolve, reject };
-      const armDimse = (): void =>
-        this.arm(this.params.timeouts.dimseMs, () => {
-          this.failInFlight(new PipelineError('E_NETWORK', `no ${label} response from ${this.peer} within ${seconds(this.params.timeouts.dimseMs)}`));
-          this.abort();
-        });
-      armDimse();
-      request.on('response', (rsp: DimseResponse) => {
-        if (this.inFlight?.request !== request) return;
-        const status = rsp.getStatus();
-        if (status === STATUS_PENDING || status === STATUS_PENDING_WARNING) {
-          armDimse();
-          onPending?.(rsp);
-          return;
-        }
-        this.disarm();
-        this.inFlight = undefined;
-        this.forget(request);
-        resolve(replyOf(rsp));
-      });
-      // dcmjs-dimse ends a request without any response when it cannot send it (no usable context).
-      request.on('done', () => {
-        if (this.inFlight?.request !== request) return;
-        this.failInFlight(new PipelineError('E_ASSOCIATION', `${label} to ${this.peer} was not sent (no accepted presentation context)`));
-      });
-      this.network.sendRequests(request);
+      this.inFlight = { label, messageId, transferSyntax: context.transferSyntax, onPending, resolve, reject };
+      this.armDimse(label);
+      const pdus = encodeMessage(context.id, { ...command, messageId }, dataset, this.peerMaxPdu);
+      this.socket.cork();
+      for (const pdu of pdus) this.socket.write(pdu);
+      this.socket.uncork();
     });
+  }
+
+  private armDimse(label: string): void {
+    this.arm(this.params.timeouts.dimseMs, () => {
+      this.failInFlight(new PipelineError('E_NETWORK', `no ${label} response from ${this.peer} within ${seconds(this.params.timeouts.dimseMs)}`));
+      this.abort();
+    });
+  }
+
+  private closedError(): PipelineError {
+    return new PipelineError('E_ASSOCIATION', `association with ${this.peer} is closed (${this.closedReason})`);
+  }
+
+  /** Incoming P-DATA-TF: responses to our request. Anything malformed or unexpected aborts the association. */
+  private onPData(pdu: Buffer): void {
+    if (this.closedReason !== undefined) return;
+    try {
+      for (const pdv of parsePDataTf(pdu)) {
+        const message = this.assembler.push(pdv);
+        if (message) this.onMessage(message);
+      }
+    } catch (err) {
+      if (!(err instanceof PduError)) throw err;
+      this.fail(new PipelineError('E_ASSOCIATION', `protocol error from ${this.peer}: ${err.message}`));
+      this.abort();
+    }
+  }
+
+  private onMessage(message: DimseMessage): void {
+    const { command } = message;
+    const current = this.inFlight;
+    if (!isResponse(command)) {
+      // A peer SCU request on our association (e.g. C-CANCEL is ours to send, not to receive): not served.
+      if (command.commandField !== COMMAND.C_CANCEL_RQ) throw new PduError(`unexpected request 0x${command.commandField.toString(16)} from the peer`);
+      return;
+    }
+    if (!current || command.messageIdBeingRespondedTo !== current.messageId) return; // late answer to a request we gave up on
+    const reply = replyOf(command, message, current.transferSyntax);
+    if (command.status === STATUS_PENDING || command.status === STATUS_PENDING_WARNING) {
+      this.armDimse(current.label);
+      current.onPending?.(reply);
+      return;
+    }
+    this.disarm();
+    this.inFlight = undefined;
+    current.resolve(reply);
   }
 
   private wire(): void {
@@ -256,6 +287,8 @@ export class ScuAssociation {
         .map(({ context }) => context)
         .filter((c) => c.getResult() === 0)
         .map((c) => ({ id: c.getPresentationContextId(), abstractSyntax: c.getAbstractSyntaxUid(), transferSyntax: c.getAcceptedTransferSyntaxUid() ?? '' }));
+      // Reading the A-ASSOCIATE-AC put the peer's Maximum Length Received into the association.
+      this.peerMaxPdu = association.getMaxPduLength();
       const { resolve } = this.opening;
       this.opening = undefined;
       resolve(this);
@@ -274,8 +307,8 @@ export class ScuAssociation {
       this.fail(new PipelineError('E_ASSOCIATION', `association aborted by ${this.peer} (${describeAbort(source, reason)})${during}`));
       this.socket.destroy();
     });
-    net.on('networkError', () => {
-      this.fail(this.connectionError());
+    net.on('networkError', (err: Error) => {
+      this.fail(err instanceof PduError ? new PipelineError('E_ASSOCIATION', `protocol error from ${this.peer}: ${err.message}`) : this.connectionError());
       this.socket.destroy();
     });
     net.on('close', () => {
@@ -328,19 +361,12 @@ export class ScuAssociation {
     if (!current) return;
     this.inFlight = undefined;
     this.disarm();
-    this.forget(current.request);
     current.reject(err);
   }
 
   private markClosed(reason: string): void {
     this.closedReason ??= reason;
     this.disarm();
-  }
-
-  /** dcmjs-dimse keeps every request it sent in `pending`; drop finished ones so memory stays flat. */
-  private forget(request: DimseRequest): void {
-    const internals = this.network as unknown as NetworkInternals;
-    internals.pending = internals.pending.filter((r) => r !== request);
   }
 
   private arm(ms: number, onExpiry: () => void): void {
@@ -358,45 +384,61 @@ function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-function replyOf(rsp: DimseResponse): DimseReply {
-  const cmd = rsp.getCommandDataset();
-  const num = (keyword: string): number | undefined => {
-    const v = cmd.getElement(keyword) as unknown;
-    return typeof v === 'number' ? v : undefined;
-  };
-  const comment = rsp.getErrorComment() as unknown;
+function replyOf(command: DimseCommand, message: DimseMessage, transferSyntaxUid: string): DimseReply {
   return {
-    status: rsp.getStatus(),
-    errorComment: typeof comment === 'string' && comment ? comment : undefined,
-    identifier: identifierOf(rsp),
-    remaining: num('NumberOfRemainingSuboperations'),
-    completed: num('NumberOfCompletedSuboperations'),
-    failed: num('NumberOfFailedSuboperations'),
-    warning: num('NumberOfWarningSuboperations'),
+    status: command.status ?? -1,
+    errorComment: command.errorComment || undefined,
+    identifier: message.dataset ? identifierOf(message.dataset, transferSyntaxUid) : undefined,
+    remaining: command.remaining,
+    completed: command.completed,
+    failed: command.failed,
+    warning: command.warning,
   };
 }
 
-/** dcmjs's naturalized identifier flattened to text: multiple values joined by "\", PN by component groups. */
-function identifierOf(rsp: DimseResponse): Record<string, string> | undefined {
-  const dataset = rsp.getDataset() as DimseDataset | undefined;
-  if (!dataset) return undefined;
+/**
+ * A response identifier (C-FIND match, C-MOVE Failed SOP Instance UID List) as keyword → text:
+ * text values as sent (multiple values joined by "\", decoded in the identifier's Specific Character
+ * Set), binary numbers as decimal text, sequences and bulk data as "". Tags outside PS3.6 are keyed
+ * by their 8 hex digits. An identifier that does not parse is reported as a protocol error.
+ */
+export function identifierOf(chunks: readonly Buffer[], transferSyntaxUid: string): Record<string, string> {
+  const ts = transferSyntax(transferSyntaxUid);
+  if (!ts) throw new PduError(`identifier in unsupported transfer syntax ${transferSyntaxUid}`);
+  let elements: Element[];
+  try {
+    elements = parseDataset(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), ts);
+  } catch (err) {
+    throw new PduError(`response identifier does not parse: ${(err as Error).message}`);
+  }
+  const charsetElement = findElement(elements, 0x00080005);
+  const charset = charsetElement ? decodeText(charsetElement) : undefined;
   const out: Record<string, string> = {};
-  for (const [keyword, value] of Object.entries(dataset.getElements())) {
-    if (keyword === '_vrMap' || keyword === '_meta') continue;
-    out[keyword] = textOf(value);
+  for (const el of elements) {
+    const keyword = lookupTag(el.tag)?.keyword || el.tag.toString(16).toUpperCase().padStart(8, '0');
+    out[keyword] = textOf(el, charset, ts.littleEndian);
   }
   return out;
 }
 
-function textOf(value: unknown): string {
-  if (value === undefined || value === null) return '';
-  if (Array.isArray(value)) return value.map(textOf).join('\\');
-  if (typeof value === 'object') {
-    const pn = value as { Alphabetic?: string; Ideographic?: string; Phonetic?: string };
-    if ('Alphabetic' in pn || 'Ideographic' in pn || 'Phonetic' in pn) {
-      return [pn.Alphabetic ?? '', pn.Ideographic ?? '', pn.Phonetic ?? ''].join('=').replace(/=+$/, '');
+function textOf(el: Element, charset: string | undefined, littleEndian: boolean): string {
+  if (!el.value) return '';
+  if (isTextVr(el.vr)) return decodeText(el, charset);
+  const size = binaryValueSize(el.vr);
+  if (!size || el.vr === 'AT') return '';
+  const values: string[] = [];
+  const v = el.value;
+  for (let at = 0; at + size <= v.length; at += size) {
+    switch (el.vr) {
+      case 'US': values.push(String(littleEndian ? v.readUInt16LE(at) : v.readUInt16BE(at))); break;
+      case 'SS': values.push(String(littleEndian ? v.readInt16LE(at) : v.readInt16BE(at))); break;
+      case 'UL': values.push(String(littleEndian ? v.readUInt32LE(at) : v.readUInt32BE(at))); break;
+      case 'SL': values.push(String(littleEndian ? v.readInt32LE(at) : v.readInt32BE(at))); break;
+      case 'FL': values.push(String(littleEndian ? v.readFloatLE(at) : v.readFloatBE(at))); break;
+      case 'FD': values.push(String(littleEndian ? v.readDoubleLE(at) : v.readDoubleBE(at))); break;
+      case 'SV': values.push(String(littleEndian ? v.readBigInt64LE(at) : v.readBigInt64BE(at))); break;
+      case 'UV': values.push(String(littleEndian ? v.readBigUInt64LE(at) : v.readBigUInt64BE(at))); break;
     }
-    return '';
   }
-  return String(value);
+  return values.join('\\');
 }

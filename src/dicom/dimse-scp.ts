@@ -1,11 +1,14 @@
 /**
- * Serves one accepted TCP connection as a DICOM SCP over dcmjs-dimse, handing our code the raw
- * C-STORE dataset bytes: dcmjs-dimse never parses or re-encodes them (DESIGN.md §3). Policy (who may
- * associate, which contexts) and storage are callbacks, so this file stays library plumbing only.
+ * Serves one accepted TCP connection as a DICOM SCP. dcmjs-dimse negotiates the association (and
+ * runs the association/idle timers); every P-DATA-TF PDU goes to our own DIMSE layer
+ * (dimse-pdata.ts, dimse-command.ts), which hands our code the raw C-STORE dataset bytes: nothing is
+ * parsed or re-encoded on the way (DESIGN.md §3). Policy (who may associate, which contexts) and
+ * storage are callbacks, so this file stays protocol plumbing only.
  */
-import { Writable } from 'node:stream';
 import type { Socket } from 'node:net';
-import { CEchoResponse, CStoreResponse, Dataset, FixedScp, type DimseAssociation, type NetworkInternals } from './dimse-lib';
+import { COMMAND, type DimseCommand } from './dimse-command';
+import { Scp, routeIncomingPdus, type DimseAssociation, type NetworkInternals } from './dimse-lib';
+import { MessageAssembler, PduError, encodeMessage, parsePDataTf, type DimseMessage } from './dimse-pdata';
 import { describeAbort } from './dimse-pdu-text';
 import { STATUS_PROCESSING_FAILURE, STATUS_SUCCESS } from './dimse-status';
 
@@ -49,6 +52,8 @@ export interface StoreReply {
 export interface ScpHandlers {
   associate(info: AssociationRequestInfo): AssociationDecision;
   store(instance: ReceivedInstance): Promise<StoreReply>;
+  /** The peer asked to release: resolve when the A-RELEASE-RP may go (every store of it durable). */
+  released?(): Promise<void> | void;
   /** The connection ended; `error` is a one-line description when it did not end by release. */
   closed?(info: { callingAet?: string; remoteAddress: string; error?: string }): void;
 }
@@ -61,39 +66,18 @@ export interface ScpConnectionOptions {
   readonly idleTimeoutMs: number;
 }
 
-/** Collects PDV payloads. write() never returns false: dcmjs-dimse would otherwise await 'drain' in
- * the middle of a PDU and process the following PDUs of the same socket out of order. */
-class ChunkSink extends Writable {
-  readonly chunks: Buffer[] = [];
-  byteLength = 0;
-  constructor() {
-    super({ highWaterMark: 2 ** 30 });
-  }
-  override _write(chunk: Buffer, _encoding: BufferEncoding, done: (err?: Error | null) => void): void {
-    this.chunks.push(chunk);
-    this.byteLength += chunk.length;
-    done();
-  }
-}
-
-class ReceivedDataset extends Dataset {
-  constructor(readonly sink: ChunkSink, transferSyntaxUid: string) {
-    super({}, transferSyntaxUid);
-  }
-}
-
 export function normalizeAddress(address: string | undefined): string {
   if (!address) return '';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
 }
 
-type Lib = typeof import('dcmjs-dimse');
-type EchoRequest = InstanceType<Lib['requests']['CEchoRequest']>;
-type EchoResponse = InstanceType<Lib['responses']['CEchoResponse']>;
-type StoreRequest = InstanceType<Lib['requests']['CStoreRequest']>;
-type StoreResponse = InstanceType<Lib['responses']['CStoreResponse']>;
-type Context = InstanceType<Lib['association']['PresentationContext']>;
-type Callback<T> = (value: T) => void;
+/** Status for a request we do not serve on this association (PS3.7 C.4.2: unrecognized operation). */
+const STATUS_UNRECOGNIZED_OPERATION = 0x0211;
+
+interface AcceptedContext {
+  readonly abstractSyntax: string;
+  readonly transferSyntax: string;
+}
 
 /** Starts serving `socket`; returns a function that ends the connection. */
 export function serveScpConnection(socket: Socket, handlers: ScpHandlers, options: ScpConnectionOptions): { close(): void } {
@@ -102,8 +86,15 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
   let callingAet: string | undefined;
   let error: string | undefined;
   let released = false;
+  /** Presentation contexts we accepted, by id; undefined until the association is accepted. */
+  let accepted: Map<number, AcceptedContext> | undefined;
+  /** The requestor's Maximum Length Received: our responses are cut to it. */
+  let peerMaxPdu = 0;
+  const assembler = new MessageAssembler();
+  /** Requests are served one after the other, so responses leave in request order. */
+  let queue: Promise<void> = Promise.resolve();
 
-  class PipelineScp extends FixedScp {
+  class PipelineScp extends Scp {
     override associationRequested(association: DimseAssociation): void {
       callingAet = association.getCallingAeTitle();
       const contexts = association.getPresentationContexts().map(({ id, context }) => ({
@@ -119,56 +110,34 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
         setTimeout(() => socket.destroy(), 1000).unref(); // the requestor should close first
         return;
       }
+      const ours = new Map<number, AcceptedContext>();
       for (const { id, context } of association.getPresentationContexts()) {
         const ts = decision.transferSyntaxes.get(id);
         // One call per context: a later setResult would overwrite the accepted transfer syntax.
-        if (ts) context.setResult(0, ts);
-        else context.setResult(decision.unsupportedAbstract.has(id) ? 3 : 4);
+        if (ts) {
+          context.setResult(0, ts);
+          ours.set(id, { abstractSyntax: context.getAbstractSyntaxUid(), transferSyntax: ts });
+        } else context.setResult(decision.unsupportedAbstract.has(id) ? 3 : 4);
       }
+      // The association object holds one maximum: the requestor's until we put ours in for the A-ASSOCIATE-AC.
+      peerMaxPdu = association.getMaxPduLength();
       association.setMaxPduLength(options.maxPduLength);
+      accepted = ours;
       this.sendAssociationAccept();
     }
 
     override associationReleaseRequested(): void {
       released = true;
-      this.sendAssociationReleaseResponse();
-      socket.end();
-    }
-
-    override cEchoRequest(request: EchoRequest, callback: Callback<EchoResponse>): void {
-      const response = CEchoResponse.fromRequest(request);
-      response.setStatus(STATUS_SUCCESS);
-      callback(response);
-    }
-
-    override createStoreWritableStream(): Writable {
-      return new ChunkSink();
-    }
-
-    /** Must call back synchronously: dcmjs-dimse resets its receive state inside this callback. */
-    override createDatasetFromStoreWritableStream(writable: Writable, context: Context, callback: Callback<InstanceType<typeof Dataset>>): void {
-      callback(new ReceivedDataset(writable as ChunkSink, context.getAcceptedTransferSyntaxUid() ?? ''));
-    }
-
-    override cStoreRequest(request: StoreRequest, callback: Callback<StoreResponse>): void {
-      const dataset = request.getDataset() as unknown as ReceivedDataset;
-      const respond = (reply: StoreReply): void => {
-        const response = CStoreResponse.fromRequest(request);
-        response.setStatus(reply.status);
-        if (reply.errorComment) response.setErrorComment(reply.errorComment.slice(0, 64));
-        if (!socket.destroyed) callback(response);
-      };
-      handlers
-        .store({
-          callingAet: callingAet ?? '',
-          remoteAddress,
-          sopClassUid: String(request.getAffectedSopClassUid() ?? ''),
-          sopInstanceUid: String(request.getAffectedSopInstanceUid() ?? ''),
-          transferSyntaxUid: dataset.getTransferSyntaxUid(),
-          chunks: dataset.sink.chunks,
-          byteLength: dataset.sink.byteLength,
-        })
-        .then(respond, (err: unknown) => respond({ status: STATUS_PROCESSING_FAILURE, errorComment: err instanceof Error ? err.message : 'store failed' }));
+      // Every store of this association was answered; let the store layer finish what it batches
+      // (directory fsyncs) before we confirm the release.
+      void queue
+        .then(() => handlers.released?.())
+        .catch(() => undefined)
+        .finally(() => {
+          if (socket.destroyed) return;
+          this.sendAssociationReleaseResponse();
+          socket.end();
+        });
     }
 
     override abort(source: number, reason: number): void {
@@ -186,6 +155,90 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
   const internals = scp as unknown as NetworkInternals;
   internals.connected = true;
   internals.connectedTime = Date.now();
+
+  /** A protocol violation by the peer: A-ABORT (service provider, invalid PDU parameter) and close. */
+  const protocolError = (message: string): void => {
+    error ??= `protocol error from ${callingAet ?? 'peer'}@${remoteAddress}: ${message}`;
+    if (!socket.destroyed) {
+      try {
+        scp.sendAbort(2, 6);
+      } catch {
+        /* already unusable */
+      }
+    }
+    socket.destroy();
+  };
+
+  const respond = (request: DimseMessage, status: number, errorComment?: string): void => {
+    if (socket.destroyed) return;
+    const rq = request.command;
+    const response: DimseCommand = {
+      commandField: rq.commandField | 0x8000,
+      messageIdBeingRespondedTo: rq.messageId,
+      affectedSopClassUid: rq.affectedSopClassUid,
+      affectedSopInstanceUid: rq.affectedSopInstanceUid,
+      hasDataset: false,
+      status,
+      errorComment: errorComment ? errorComment.slice(0, 64) : undefined,
+    };
+    socket.cork();
+    for (const buf of encodeMessage(request.pcId, response, undefined, peerMaxPdu)) socket.write(buf);
+    socket.uncork();
+  };
+
+  const serve = async (message: DimseMessage, context: AcceptedContext): Promise<void> => {
+    const { command } = message;
+    switch (command.commandField) {
+      case COMMAND.C_ECHO_RQ:
+        respond(message, STATUS_SUCCESS);
+        return;
+      case COMMAND.C_STORE_RQ: {
+        if (!message.dataset) {
+          respond(message, STATUS_PROCESSING_FAILURE, 'C-STORE without a dataset');
+          return;
+        }
+        let reply: StoreReply;
+        try {
+          reply = await handlers.store({
+            callingAet: callingAet ?? '',
+            remoteAddress,
+            sopClassUid: command.affectedSopClassUid ?? '',
+            sopInstanceUid: command.affectedSopInstanceUid ?? '',
+            transferSyntaxUid: context.transferSyntax,
+            chunks: message.dataset,
+            byteLength: message.datasetLength,
+          });
+        } catch (err) {
+          reply = { status: STATUS_PROCESSING_FAILURE, errorComment: err instanceof Error ? err.message : 'store failed' };
+        }
+        respond(message, reply.status, reply.errorComment);
+        return;
+      }
+      case COMMAND.C_CANCEL_RQ:
+        return; // nothing of ours is cancellable
+      default:
+        if ((command.commandField & 0x8000) === 0) respond(message, STATUS_UNRECOGNIZED_OPERATION);
+    }
+  };
+
+  routeIncomingPdus(scp, (pdu) => {
+    if (!accepted) {
+      protocolError('P-DATA-TF before the association was accepted');
+      return;
+    }
+    try {
+      for (const pdv of parsePDataTf(pdu)) {
+        const message = assembler.push(pdv);
+        if (!message) continue;
+        const context = accepted.get(message.pcId);
+        if (!context) throw new PduError(`message on presentation context ${message.pcId}, which was not accepted`);
+        queue = queue.then(() => serve(message, context));
+      }
+    } catch (err) {
+      if (!(err instanceof PduError)) throw err;
+      protocolError(err.message);
+    }
+  });
 
   scp.on('networkError', (err: Error) => {
     error ??= `connection with ${callingAet ?? 'peer'}@${remoteAddress}: ${err.message.replace(/^.*-> /, '')}`;
