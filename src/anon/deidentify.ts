@@ -7,7 +7,9 @@ import { shiftDate, shiftDateTime } from './dates';
 import { dummyValue } from './dummy-values';
 import type { IdentityMap, PatientPseudonym } from './identity/identity-map';
 import { methodCodes, type ProfileOptions } from './options';
-import type { Rule, RuleBook } from './rules/resolve';
+import { isTechnicalTextTag, type Rule, type RuleBook } from './rules/resolve';
+import { fitsVr, isTechnicalText } from './value-checks';
+import { PIXEL_DATA, isPrivateTag } from '../dicom/tag';
 import type { WhiteList } from './white-list';
 import { PROFILE_EDITION } from './rules/profile-table';
 
@@ -54,6 +56,8 @@ interface Walk {
   readonly ctx: DeidentifyContext;
   readonly dateOffset: number;
   datesShifted: boolean;
+  /** 0 at the top level of the dataset. */
+  depth: number;
 }
 
 /**
@@ -64,7 +68,7 @@ export function deidentify(file: ParsedFile, ctx: DeidentifyContext): Deidentifi
   const top = file.dataset;
   const charset = textOf(top, TAGS.SpecificCharacterSet);
   const patient = patientOf(top, ctx.identity, charset);
-  const walk: Walk = { ctx, dateOffset: patient.dateOffsetDays, datesShifted: false };
+  const walk: Walk = { ctx, dateOffset: patient.dateOffsetDays, datesShifted: false, depth: 0 };
   const dataset = cleanElements(top, walk, charset, true, patient);
   addDeidentificationAttributes(dataset, ctx.options, ctx.toolVersion, walk.datesShifted);
 
@@ -104,14 +108,26 @@ function cleanElements(elements: readonly Element[], walk: Walk, inherited: stri
     const cleaned = top ? cleanTopLevel(el, walk, charset, patient!) : cleanElement(el, walk.ctx.rules.rule(el.tag), walk, charset);
     if (cleaned) out.push(cleaned);
   }
+  if (!top) hideLocalCodeMeaning(out);
   return out;
+}
+
+/**
+ * A code from a local scheme (99…, L…) has no published meaning to check its Code Meaning
+ * against, and sites type free text there: the meaning is replaced, the code itself kept.
+ */
+function hideLocalCodeMeaning(item: Element[]): void {
+  const scheme = findElement(item, TAGS.CodingSchemeDesignator);
+  const meaning = findElement(item, TAGS.CodeMeaning);
+  if (!scheme || !meaning?.value?.length || !/^(99|L)/i.test(decodeText(scheme))) return;
+  putElement(item, withValue(meaning, dummyValue('LO')));
 }
 
 /** Patient name and ID, accession number and study ID get pseudonyms from the identity map. */
 function cleanTopLevel(el: Element, walk: Walk, charset: string, patient: PatientPseudonym): Element | undefined {
   switch (el.tag) {
-    case TAGS.PatientName: return withText(el, patient.name);
-    case TAGS.PatientID: return withText(el, patient.id);
+    case TAGS.PatientName: return replaced(el, 'PN', patient.name);
+    case TAGS.PatientID: return replaced(el, 'LO', patient.id);
     case TAGS.AccessionNumber: return mapValue(el, walk, charset, 'accession_no');
     case TAGS.StudyID: return mapValue(el, walk, charset, 'study_id');
     case TAGS.PatientIdentityRemoved:
@@ -124,8 +140,13 @@ function cleanTopLevel(el: Element, walk: Walk, charset: string, patient: Patien
 }
 
 function mapValue(el: Element, walk: Walk, charset: string, kind: 'accession_no' | 'study_id'): Element {
-  const original = decodeText(el, charset);
-  return original ? withText(el, walk.ctx.identity.value(kind, original)) : withValue(el, EMPTY);
+  const original = el.items ? '' : decodeText({ ...el, vr: 'SH' }, charset);
+  return replaced(el, 'SH', original ? walk.ctx.identity.value(kind, original) : '');
+}
+
+/** A pseudonym written with the attribute's own VR, whatever VR (or sequence) the original came as. */
+function replaced(el: Element, vr: string, text: string): Element {
+  return { tag: el.tag, vr, value: encodeAscii(text, vr) };
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -144,6 +165,27 @@ function effectiveVr(el: Element): string {
   return lookupTag(el.tag)?.vr || 'UN';
 }
 
+/**
+ * Elements no rule may keep, whatever it says: a public attribute whose VR is not one the
+ * dictionary allows (text hidden as a time, a sequence where a name belongs), bulk or encapsulated
+ * data anywhere but the top-level Pixel Data, and file meta elements inside the dataset.
+ */
+function malformed(el: Element, depth: number): boolean {
+  if (el.tag >>> 16 === 0x0002) return true;
+  if (el.tag === PIXEL_DATA) return depth > 0 || (el.vr !== 'OB' && el.vr !== 'OW' && el.vr !== 'UN');
+  if (el.fragments || el.external) return true;
+  if (isPrivateTag(el.tag) || el.vr === 'UN') return false;
+  const entry = lookupTag(el.tag);
+  return !!entry && entry.vrs.length > 0 && !entry.vrs.includes(el.vr);
+}
+
+/** A kept value must fit its VR; technical strings must look like one. Returns the element to write. */
+function keptValue(el: Element, vr: string): Element | undefined {
+  if (!fitsVr(vr, el.value)) return undefined;
+  if (isTechnicalTextTag(el.tag) && !isTechnicalText(el.value)) return withValue(el, EMPTY);
+  return el;
+}
+
 function hasValue(el: Element): boolean {
   if (el.items) return el.items.length > 0;
   if (el.fragments) return true;
@@ -151,12 +193,13 @@ function hasValue(el: Element): boolean {
 }
 
 function cleanElement(original: Element, rule: Rule, walk: Walk, charset: string): Element | undefined {
+  if (malformed(original, walk.depth)) return undefined;
   const vr = effectiveVr(original);
   const el = vr === 'SQ' && !original.items ? openUnknownSequence(original) : original;
   if (!el) return undefined; // a sequence we cannot look inside is not kept
   switch (rule.kind) {
     case 'keep':
-      return el.items ? recurse(el, walk, charset) : el;
+      return el.items ? recurse(el, walk, charset) : keptValue(el, vr);
     case 'remove':
       return undefined;
     case 'empty':
@@ -174,7 +217,7 @@ function cleanElement(original: Element, rule: Rule, walk: Walk, charset: string
     case 'shiftDates':
       return shiftDates(el, vr, walk, charset);
     case 'cleanDescriptor': {
-      if (!el.items && walk.ctx.whiteList.allows(el.tag, decodeText({ ...el, vr }, charset))) return el;
+      if (!el.items && walk.ctx.whiteList.allows(el.tag, decodeText({ ...el, vr }, charset))) return keptValue(el, vr);
       return cleanElement(el, rule.fallback, walk, charset);
     }
     case 'recurse':
@@ -196,10 +239,12 @@ function dummy(el: Element, vr: string, walk: Walk, charset: string): Element | 
 }
 
 function recurse(el: Element, walk: Walk, charset: string): Element {
+  walk.depth++;
   const items: Item[] = el.items!.map((item) => ({
     elements: cleanElements(item.elements, walk, charset, false),
     undefinedLength: item.undefinedLength,
   }));
+  walk.depth--;
   return { tag: el.tag, vr: el.vr, items, undefinedLength: el.undefinedLength, implicitItems: el.implicitItems };
 }
 
@@ -212,7 +257,7 @@ function remapUids(el: Element, walk: Walk): Element {
 /** DA and DT move by the patient's offset; TM stays (whole days keep the time of day). */
 function shiftDates(el: Element, vr: string, walk: Walk, charset: string): Element | undefined {
   if (el.items) return recurse(el, walk, charset);
-  if (vr === 'TM' || !hasValue(el)) return el;
+  if (vr === 'TM' || !hasValue(el)) return keptValue(el, vr);
   if (vr !== 'DA' && vr !== 'DT') return cleanElement(el, { kind: 'empty', source: 'table' }, walk, charset);
   const shift = vr === 'DA' ? shiftDate : shiftDateTime;
   const shifted: string[] = [];

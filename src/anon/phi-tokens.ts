@@ -22,7 +22,15 @@ export class PhiTokens {
   /** Original UIDs that were remapped or removed, with their source tag. */
   readonly uids = new Map<string, number>();
 
-  constructor(private readonly ignore: ReadonlySet<string>) {}
+  /**
+   * ignore: values that are no PHI (white list, dummies). A weak token that is a phrase of one of
+   * them is no PHI either: a removed "CT CHEST" must not flag a white-listed "CT CHEST W/CONTRAST".
+   */
+  private readonly reviewedPhrases: readonly string[];
+
+  constructor(private readonly ignore: ReadonlySet<string>) {
+    this.reviewedPhrases = [...ignore].map((v) => ` ${v} `);
+  }
 
   /** Every text token (for reports and tests). */
   texts(): string[] {
@@ -41,10 +49,21 @@ export class PhiTokens {
       // One ideograph or syllable block is a whole name part in Chinese, Japanese or Korean.
       const min = vr !== 'PN' ? 4 : IDEOGRAPHIC.test(text) ? 1 : 3;
       if (text.length < min || this.ignore.has(text) || !/[\p{L}1-9]/u.test(text)) continue;
+      if (!strong && this.reviewedPhrases.some((phrase) => phrase.includes(` ${text} `))) continue;
       const first = text.split(' ')[0];
       const list = this.byFirstWord.get(first) ?? [];
       if (!list.some((t) => t.text === text)) list.push({ text, source, strong });
       this.byFirstWord.set(first, list);
+    }
+  }
+
+  /** A date also counts as 1970 04 01, 04 01 1970 and 01 04 1970: dates copied into text rarely keep DICOM's form. */
+  addDate(value: string, source: number): void {
+    for (const v of value.split('\\')) {
+      const m = /^(\d{4})(\d{2})(\d{2})/.exec(v.trim());
+      if (!m) continue;
+      const [, y, mo, d] = m;
+      for (const form of [`${y}${mo}${d}`, `${y} ${mo} ${d}`, `${mo} ${d} ${y}`, `${d} ${mo} ${y}`]) this.addText(form, source, 'DA', true);
     }
   }
 

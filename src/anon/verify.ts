@@ -13,24 +13,33 @@ import type { WhiteList } from './white-list';
 /** VRs whose values can name or date a person; numbers, codes and times are too generic to search for. */
 const TOKEN_VRS = new Set(['AE', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UT', 'UR']);
 const DATE_VRS = new Set(['DA', 'DT']);
-/** Opaque values searched as text: private or unknown data that might carry names. */
-const OPAQUE_SCAN_LIMIT = 65_536;
+/** Free-text VRs: searched for every token; other values (codes, numbers, UIDs, bytes) for strong tokens. */
+const FREE_TEXT_VRS = new Set(['AE', 'LO', 'LT', 'PN', 'SH', 'ST', 'UC', 'UT', 'UR', 'DA', 'DT']);
 const CHARSET = 0x00080005;
+/** Values that describe the equipment, not a person: a removed value equal to one of them is no token. */
+const EQUIPMENT = [0x00080070, 0x00081090];
+/** An offset like -0500 is no identifier, and reappears in every shifted date-time. */
+const NOT_TOKENS = new Set([0x00080201]);
 /** Code Value, Coding Scheme Designator, Code Meaning, Long and URN Code Value: vocabulary, not free text. */
 const CODED = new Set([0x00080100, 0x00080102, 0x00080104, 0x00080119, 0x00080120]);
 const UID_LIKE = /[0-9]+(?:\.[0-9]+){3,}/g;
+/** VRs whose bytes are characters; every other value is searched as raw bytes (latin1). */
+const TEXTUAL_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'LT', 'PN', 'SH', 'ST', 'TM', 'UC', 'UI', 'UR', 'UT']);
 
 export function keywordOf(tag: number): string {
   return lookupTag(tag)?.keyword || (isPrivateTag(tag) ? `private ${formatTag(tag)}` : formatTag(tag));
 }
 
-/** Values never counted as PHI: the site's white list and our own dummy values. */
+/** Values never counted as PHI: the site's white list and our own dummy values, normalized as tokens are. */
 export function phiIgnoreSet(whiteList: WhiteList): ReadonlySet<string> {
-  return new Set<string>([...whiteList.allValues(), ...[...DUMMY_TEXTS].map(normalizeForMatch)]);
+  return new Set<string>([...whiteList.allValues(), ...DUMMY_TEXTS].map(normalizeForMatch));
 }
 
+/** What a value means: the dictionary's VR when the element came as UN or with a VR the dictionary does not allow. */
 function vrOf(el: Element): string {
-  return el.vr === 'UN' ? lookupTag(el.tag)?.vr || 'UN' : el.vr;
+  const entry = isPrivateTag(el.tag) ? undefined : lookupTag(el.tag);
+  if (!entry || !entry.vr) return el.vr;
+  return el.vr === 'UN' || (entry.vrs.length > 0 && !entry.vrs.includes(el.vr)) ? entry.vr : el.vr;
 }
 
 /** Items of a sequence, including one that arrived as UN with a defined length. */
@@ -45,7 +54,8 @@ function itemsOf(el: Element): readonly Item[] | undefined {
  * OUTPUT is searched, at every depth, for any of them.
  */
 export function collectPhiTokens(original: readonly Element[], rules: RuleBook, options: ProfileOptions, whiteList: WhiteList, ignore: ReadonlySet<string> = phiIgnoreSet(whiteList)): PhiTokens {
-  const tokens = new PhiTokens(ignore);
+  const equipment = EQUIPMENT.map((tag) => findElement(original, tag)).filter((e): e is Element => !!e?.value).map((e) => normalizeForMatch(decodeText(e)));
+  const tokens = new PhiTokens(equipment.length ? new Set([...ignore, ...equipment]) : ignore);
   const datesArePhi = options.retainLongitudinal !== 'full';
   const walk = (elements: readonly Element[], inherited: string): void => {
     const own = findElement(elements, CHARSET);
@@ -56,17 +66,19 @@ export function collectPhiTokens(original: readonly Element[], rules: RuleBook, 
         for (const item of items) walk(item.elements, charset);
         continue;
       }
-      if (!el.value || el.value.length === 0 || isPrivateCreator(el.tag)) continue; // a creator names a vendor, not a person
+      if (!el.value || el.value.length === 0 || isPrivateCreator(el.tag) || NOT_TOKENS.has(el.tag)) continue; // a creator names a vendor, not a person
       const rule = rules.rule(el.tag);
       const vr = vrOf(el);
       if (rule.kind === 'keep' && !isPrivateTag(el.tag)) continue;
       if (rule.kind === 'cleanDescriptor' && whiteList.allows(el.tag, decodeText({ ...el, vr }, charset))) continue;
       if (vr === 'UI') {
         if (!options.retainUids) tokens.addUid(decodeText(el), el.tag);
-      } else if (TOKEN_VRS.has(vr) || (datesArePhi && DATE_VRS.has(vr))) {
+      } else if (datesArePhi && DATE_VRS.has(vr)) {
+        tokens.addDate(decodeText({ ...el, vr }), el.tag);
+      } else if (TOKEN_VRS.has(vr)) {
         const strong = vr === 'PN' || DATE_VRS.has(vr) || isIdentifierKeyword(lookupTag(el.tag)?.keyword ?? '');
         tokens.addText(decodeText({ ...el, vr }, charset), el.tag, vr, strong);
-      } else if (isPrivateTag(el.tag) && (vr === 'UN' || vr === 'OB') && el.value.length <= OPAQUE_SCAN_LIMIT) {
+      } else if (isPrivateTag(el.tag) && (vr === 'UN' || vr === 'OB')) {
         tokens.addText(el.value.toString('latin1').replace(/[^\x20-\x7e]+/g, ' '), el.tag, 'LT', false);
       }
     }
@@ -83,35 +95,29 @@ export interface VerifyHit {
 /** Searches every value of the output for the tokens; returns the first hit. */
 export function findPhi(output: readonly Element[], tokens: PhiTokens): VerifyHit | undefined {
   const hit = (source: number): VerifyHit => ({ keyword: keywordOf(source) });
-  const walk = (elements: readonly Element[], inherited: string): VerifyHit | undefined => {
+  const walk = (elements: readonly Element[], inherited: string, depth = 0): VerifyHit | undefined => {
     const own = findElement(elements, CHARSET);
     const charset = own ? decodeText(own) : inherited;
     for (const el of elements) {
       const items = itemsOf(el);
       if (items) {
         for (const item of items) {
-          const found = walk(item.elements, charset);
+          const found = walk(item.elements, charset, depth + 1);
           if (found) return found;
         }
         continue;
       }
-      if (!el.value || el.value.length === 0 || el.tag === PIXEL_DATA) continue;
+      if (!el.value || el.value.length === 0 || (el.tag === PIXEL_DATA && depth === 0)) continue;
       const vr = vrOf(el);
-      let text: string;
+      const binary = !TEXTUAL_VRS.has(vr);
+      const text = binary ? el.value.toString('latin1') : decodeText({ ...el, vr }, charset);
       if (vr === 'UI') {
         for (const uid of decodeTextValues(el)) {
           const source = tokens.uids.get(uid);
           if (source !== undefined) return hit(source);
         }
-        continue;
-      } else if (TOKEN_VRS.has(vr) || DATE_VRS.has(vr) || vr === 'CS' || vr === 'AS') {
-        text = decodeText({ ...el, vr }, charset);
-      } else if ((vr === 'UN' || vr === 'OB') && el.value.length <= OPAQUE_SCAN_LIMIT) {
-        text = el.value.toString('latin1');
-      } else {
-        continue;
       }
-      const source = tokens.findIn(normalizeForMatch(text), vr === 'CS' || vr === 'AS' || CODED.has(el.tag));
+      const source = tokens.findIn(normalizeForMatch(text), !FREE_TEXT_VRS.has(vr) || CODED.has(el.tag));
       if (source !== undefined) return hit(source);
       for (const candidate of text.match(UID_LIKE) ?? []) {
         const uidSource = tokens.uids.get(candidate);

@@ -2,7 +2,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { DicomParseError } from '../errors';
 import type { Element } from './dataset';
 import { findElement } from './dataset';
-import { parseDataset, parseDatasetUntilPixelData, parseMetaGroup, type ParsedFile } from './parse';
+import { parseDataset, parseDatasetUntilPixelData, parseMetaGroup, sortByTag, type ParsedFile } from './parse';
 import { PIXEL_DATA, SEQUENCE_DELIMITATION, ITEM, UNDEFINED_LENGTH } from './tag';
 import { transferSyntax, type TransferSyntax } from './transfer-syntax';
 import { decodeText } from './values';
@@ -46,7 +46,8 @@ export function readLargePart10(path: string): ParsedFile {
         if (head.pixelDataAt === undefined) return { meta, dataset: head.elements, transferSyntax: ts, bareDataset: false };
         const { element, end } = pixelDataElement(fd, prefix, head.pixelDataAt, ts, path, size);
         const tail = end < size ? parseTail(fd, end, size, ts) : [];
-        return { meta, dataset: [...head.elements, element, ...tail], transferSyntax: ts, bareDataset: false };
+        // Elements after Pixel Data can be out of order or repeat one before it: sorted and checked as in memory.
+        return { meta, dataset: sortByTag([...head.elements, element, ...tail]), transferSyntax: ts, bareDataset: false };
       } catch (err) {
         // Parsing ran off the end of the prefix: read more, unless the whole file is already in.
         if (!(err instanceof DicomParseError) || prefix.length >= size || prefix.length >= MAX_HEADER) throw err;

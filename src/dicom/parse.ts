@@ -167,7 +167,7 @@ class Parser {
 }
 
 /** Out-of-order elements are invalid but occur; we write them back in order. Repeats are rejected. */
-function sortByTag(elements: Element[]): Element[] {
+export function sortByTag(elements: Element[]): Element[] {
   elements.sort((a, b) => a.tag - b.tag);
   for (let i = 1; i < elements.length; i++) {
     if (elements[i].tag === elements[i - 1].tag) throw new DicomParseError(`element ${formatTag(elements[i].tag)} repeated`);
@@ -242,7 +242,8 @@ export function parsePart10(buf: Buffer): ParsedFile {
   const tsUid = tsElement ? decodeText(tsElement) : '';
   if (!tsUid) throw new DicomParseError('file meta information has no Transfer Syntax UID');
   const ts = transferSyntax(tsUid);
-  if (!ts) throw new DicomParseError(`unsupported transfer syntax ${tsUid}`);
+  // The UID is repeated only when it is one: reasons and logs never carry a file's free text.
+  if (!ts) throw new DicomParseError(`unsupported transfer syntax${/^[0-9.]{1,64}$/.test(tsUid) ? ` ${tsUid}` : ' (not a valid UID)'}`);
   return { meta, dataset: parseDataset(buf.subarray(metaEnd), ts), transferSyntax: ts, bareDataset: false };
 }
 

@@ -13,7 +13,11 @@ export function decodeText(element: Element, specificCharacterSet?: string): str
   const raw = element.value;
   if (!raw || raw.length === 0) return '';
   if (specificCharacterSet && CHARSET_VRS.has(element.vr) && needsCharsetDecoding(raw, specificCharacterSet)) {
-    return trimValue(convertBytes(specificCharacterSet, raw, { vr: element.vr }), element.vr);
+    try {
+      return trimValue(convertBytes(specificCharacterSet, raw, { vr: element.vr }), element.vr);
+    } catch {
+      // An unknown or malformed Specific Character Set: read the bytes as Latin-1, consistently everywhere.
+    }
   }
   return trimValue(raw.toString('latin1'), element.vr);
 }

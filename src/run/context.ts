@@ -31,6 +31,8 @@ export interface RunContext {
   /** The identity map this run writes: identity.db, or a copy in the run directory in practice runs. */
   readonly identityDb: string;
   readonly logger: Logger;
+  /** Key of the hashes that name identified instances in the journal (the identity key). */
+  readonly journalKey: Buffer;
   /** One plain line for the person running it (stdout). */
   readonly say: (line: string) => void;
 }

@@ -6,6 +6,7 @@ import { networkOptions } from '../scu/options';
 import { createLogger } from '../util/logger';
 import { RUN_FILES, type RunContext, type RunOptions } from './context';
 import { resolveHook } from './hooks/load';
+import { loadOrCreateKey, resolveKeyFile } from '../anon/identity/key-file';
 import { Journal } from './journal';
 import { echoPeers, peersFromConfig } from './preflight';
 import { openReviewSource } from './review';
@@ -100,6 +101,7 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
     review,
     identityDb: options.practice ? practiceIdentity(run, req.config.identityDb) : req.config.identityDb,
     logger,
+    journalKey: loadOrCreateKey(resolveKeyFile(req.config.keyFile)).key,
     say,
   };
   try {

@@ -46,3 +46,19 @@ test('above the size threshold the CLI streams Pixel Data and writes the same ou
   assert.deepEqual(treeHashes(join(dir, 'streamed', 'out')), treeHashes(join(dir, 'memory', 'out')));
   assert.ok(treeHashes(join(dir, 'memory', 'out')).size >= 5);
 });
+
+test('an element after Pixel Data is seen by the rules on the large-file path too (Burned In Annotation after the pixels)', async () => {
+  const { part10Bytes, phiDataset } = await import('../helpers/dicom-builder');
+  const input = join(dir, 'tail-in');
+  mkdirSync(input, { recursive: true });
+  // (0028,0301) CS "YES" written after Pixel Data, out of order as some writers do
+  const trailing = Buffer.from([0x28, 0x00, 0x01, 0x03, 0x43, 0x53, 0x04, 0x00, 0x59, 0x45, 0x53, 0x20]);
+  writeFileSync(join(input, 'a.dcm'), Buffer.concat([part10Bytes(phiDataset()), trailing]));
+  const env = { DICOM_PIPELINE_KEY_FILE: join(dir, 'key') };
+  for (const threshold of ['1024', String(1 << 30)]) {
+    const out = join(dir, `tail-${threshold}`);
+    const res = runCli(['anonymize', input, join(out, 'out'), '--identity', join(dir, 'id.db'), '--allowed-modalities', '*'], { ...env, DICOM_PIPELINE_LARGE_FILE_BYTES: threshold });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(readFileSync(join(out, 'quarantine', 'quarantine.jsonl'), 'utf8'), /"reason":"burned in annotation"/, `threshold ${threshold}`);
+  }
+});

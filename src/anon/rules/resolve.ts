@@ -4,7 +4,7 @@ import type { ProfileOptions } from '../options';
 import {
   PROFILE_MASKED_ROWS, PROFILE_ROWS, type BasicAction, type OptionKey, type ProfileRow,
 } from './profile-table';
-import { NON_TEXT_VRS, SAFE_KEYWORDS, TECHNICAL_GROUPS } from './safe-attributes';
+import { NON_TEXT_VRS, SAFE_KEYWORDS, TECHNICAL_GROUPS, TECHNICAL_TEXT_KEYWORDS } from './safe-attributes';
 
 /**
  * What to do with one attribute, before looking at its value:
@@ -66,19 +66,26 @@ function tableRule(row: ProfileRow, options: ProfileOptions): Rule {
   return basic;
 }
 
+function tagsOf(keywords: readonly string[]): ReadonlySet<number> {
+  const tags = new Set<number>();
+  for (const keyword of keywords) {
+    const tag = tagForKeyword(keyword);
+    if (tag === undefined) throw new Error(`safe list names an unknown keyword: ${keyword}`);
+    tags.add(tag);
+  }
+  return tags;
+}
+
 let safeTags: ReadonlySet<number> | undefined;
+let technicalTextTags: ReadonlySet<number> | undefined;
 
 export function safeListTags(): ReadonlySet<number> {
-  if (!safeTags) {
-    const tags = new Set<number>();
-    for (const keyword of SAFE_KEYWORDS) {
-      const tag = tagForKeyword(keyword);
-      if (tag === undefined) throw new Error(`safe list names an unknown keyword: ${keyword}`);
-      tags.add(tag);
-    }
-    safeTags = tags;
-  }
-  return safeTags;
+  return (safeTags ??= tagsOf(SAFE_KEYWORDS));
+}
+
+/** Safe-list text attributes whose values must look like technical strings to be kept. */
+export function isTechnicalTextTag(tag: number): boolean {
+  return (technicalTextTags ??= tagsOf(TECHNICAL_TEXT_KEYWORDS)).has(tag);
 }
 
 /** The rule for a tag outside the table: safe list, technical group, or default-deny. */

@@ -28,7 +28,7 @@ export const SAFE_KEYWORDS: readonly string[] = [
   'ScanningSequence', 'SequenceVariant', 'ScanOptions', 'MRAcquisitionType', 'SequenceName',
   'ImagedNucleus', 'ReceiveCoilName', 'TransmitCoilName', 'ConvolutionKernel', 'FilterType',
   'RotationDirection', 'ContrastBolusRoute', 'ContrastBolusIngredient', 'InPlanePhaseEncodingDirection',
-  'RescaleType', 'WindowCenterWidthExplanation', 'LUTExplanation', 'PhotometricInterpretation',
+  'RescaleType', 'PhotometricInterpretation',
   // code sequence macro (Table 8.8-1): values from coding schemes
   'CodeValue', 'CodingSchemeDesignator', 'CodingSchemeVersion', 'CodeMeaning', 'LongCodeValue',
   'URNCodeValue', 'MappingResource', 'MappingResourceName', 'ContextIdentifier',
@@ -51,6 +51,18 @@ export const SAFE_KEYWORDS: readonly string[] = [
   // De-identification attributes (we rewrite them)
   'PatientIdentityRemoved', 'DeidentificationMethod', 'DeidentificationMethodCodeSequence',
   'LongitudinalTemporalInformationModified',
+];
+
+/**
+ * Safe-list text attributes that hold short technical strings: kept only while their value looks
+ * like one (letters, digits and a little punctuation; no ^ = @ or apostrophes), emptied otherwise.
+ * Explanations and labels that operators type freely (Window Center & Width Explanation, LUT
+ * Explanation) are not on the safe list at all.
+ */
+export const TECHNICAL_TEXT_KEYWORDS: readonly string[] = [
+  'Manufacturer', 'ManufacturerModelName', 'SoftwareVersions', 'SequenceName', 'ImagedNucleus', 'ReceiveCoilName',
+  'TransmitCoilName', 'ConvolutionKernel', 'FilterType', 'ContrastBolusRoute', 'RescaleType', 'LUTLabel',
+  'CodeValue', 'CodingSchemeDesignator', 'CodingSchemeVersion', 'LongCodeValue', 'MappingResourceName',
 ];
 
 /** Groups of technical attributes: acquisition (0018), relationship/geometry (0020), image presentation

@@ -35,7 +35,7 @@ export async function anonymizeStep(ctx: RunContext): Promise<StepOutcome> {
         if (o.kind === 'anonymized') {
           entries.push({ event: 'anonymized', instance: o.sopInstanceUid, study: o.studyUid }, { event: 'verified', instance: o.sopInstanceUid, study: o.studyUid });
         } else if (o.kind === 'quarantined') {
-          entries.push({ event: 'quarantined', instance: instanceHash(o.input.split('/').pop()!.replace(/\.dcm$/, '')), detail: o.reason });
+          entries.push({ event: 'quarantined', instance: instanceHash(ctx, o.input.split('/').pop()!.replace(/\.dcm$/, '')), detail: o.reason });
         }
       },
     });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import fg from 'fast-glob';
 import { basename } from 'node:path';
 import { pull, type PullReport } from '../../scu/pull';
@@ -7,9 +7,12 @@ import { crashPoint } from '../crash-point';
 import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
 import { runStudies } from './select';
 
-/** Identified instances appear in the journal only as a hash of their SOP Instance UID. */
-export function instanceHash(sopInstanceUid: string): string {
-  return `sha256:${createHash('sha256').update(sopInstanceUid).digest('hex').slice(0, 32)}`;
+/**
+ * Identified instances appear in the journal only as a keyed hash of their SOP Instance UID (the
+ * identity key): without the key, nobody can test whether a known UID is in a journal.
+ */
+export function instanceHash(ctx: RunContext, sopInstanceUid: string): string {
+  return `hmac:${createHmac('sha256', ctx.journalKey).update(`journal\0${sopInstanceUid}`).digest('hex').slice(0, 32)}`;
 }
 
 /** Counts files and studies received: from_staging/<Study>/<Series>/<SOP>.dcm as our SCP writes them. */
@@ -52,7 +55,7 @@ export async function pullStep(ctx: RunContext): Promise<StepOutcome & { partial
     (s.retries ? `; ${s.retries} retry round(s)` : '') + (s.error ? `; ${s.error}` : ''));
   ctx.run.writeLines(RUN_FILES.pullOutput, lines);
   const received = countReceived(dir);
-  ctx.journal.append(fg.sync('*/*/*.dcm', { cwd: dir }).map((f) => ({ event: 'received' as const, instance: instanceHash(basename(f, '.dcm')) })));
+  ctx.journal.append(fg.sync('*/*/*.dcm', { cwd: dir }).map((f) => ({ event: 'received' as const, instance: instanceHash(ctx, basename(f, '.dcm')) })));
   ctx.run.overview(`Received ${received.files} files containing ${received.studies} studies`);
   const incomplete = report.studies.filter((s) => s.failed > 0 || s.error || s.expected === 0);
   if (incomplete.length) ctx.run.overview(`${incomplete.length} studies could not be pulled completely, see ${RUN_FILES.pullOutput}`);
