@@ -1,4 +1,4 @@
-import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { findElement, type Element } from '../dicom/dataset';
 import { isFileRange, type Chunk } from '../dicom/file-range';
@@ -179,28 +179,6 @@ export async function anonymizeBatch(inputs: readonly string[], env: FileEnviron
 
 export async function anonymizeFile(input: string, env: FileEnvironment): Promise<FileOutcome> {
   return (await anonymizeBatch([input], env))[0];
-}
-
-/** Whether two files have the same bytes (only asked for repeated SOP Instance UIDs, which are rare). */
-export function sameContent(a: string, b: string): boolean {
-  if (statSync(a).size !== statSync(b).size) return false;
-  const fa = openSync(a, 'r');
-  const fb = openSync(b, 'r');
-  try {
-    const ba = Buffer.allocUnsafe(1 << 20);
-    const bb = Buffer.allocUnsafe(1 << 20);
-    for (let pos = 0; ; ) {
-      const na = readSync(fa, ba, 0, ba.length, pos);
-      const nb = readSync(fb, bb, 0, bb.length, pos);
-      if (na !== nb) return false;
-      if (na === 0) return true;
-      if (!ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
-      pos += na;
-    }
-  } finally {
-    closeSync(fa);
-    closeSync(fb);
-  }
 }
 
 /**

@@ -1,7 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { PipelineError, type ErrorCode } from '../errors';
-import { anonymizeBatch, sameContent, type Claim, type ClaimResult, type FileOutcome } from './anonymize-file';
+import { sameContent } from '../util/same-content';
+import { anonymizeBatch, type Claim, type ClaimResult, type FileOutcome } from './anonymize-file';
 import { createEnvironment } from './environment';
 import type { FromWorker } from './pool-messages';
 import type { AnonymizeSettings } from './settings';

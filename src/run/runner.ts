@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { PipelineConfig } from '../config/schema';
 import { PipelineError, errorMessage } from '../errors';

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, copyFileSync, linkSync, lstatSync, mkdirSync, openSync, readSync, renameSync, unlinkSync } from 'node:fs';
+import { constants, copyFileSync, linkSync, lstatSync, mkdirSync, renameSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { errorMessage, PipelineError } from '../errors';
+import { sameContent } from '../util/same-content';
 import { listFiles, scanFile, type InstanceInfo } from './instance-info';
 import { isInside, realPathOfFuture, requireDirectory } from './paths';
 
@@ -207,23 +208,3 @@ function compareExisting(src: string, dest: string): CopyOutcome | undefined {
   return sameContent(src, dest) ? 'identical' : { conflict: 'a different file exists at the destination (not overwritten)' };
 }
 
-function sameContent(a: string, b: string): boolean {
-  if (lstatSync(a).size !== lstatSync(b).size) return false;
-  const fa = openSync(a, 'r');
-  const fb = openSync(b, 'r');
-  try {
-    const ba = Buffer.alloc(1 << 20);
-    const bb = Buffer.alloc(1 << 20);
-    for (let pos = 0; ; ) {
-      const na = readSync(fa, ba, 0, ba.length, pos);
-      const nb = readSync(fb, bb, 0, bb.length, pos);
-      if (na !== nb) return false;
-      if (na === 0) return true;
-      if (!ba.subarray(0, na).equals(bb.subarray(0, nb))) return false;
-      pos += na;
-    }
-  } finally {
-    closeSync(fa);
-    closeSync(fb);
-  }
-}
