@@ -24,7 +24,7 @@ export interface StorageScpOptions {
   readonly maxPduLength?: number;
   readonly associationTimeoutMs?: number;
   readonly idleTimeoutMs?: number;
-  /** fsync files and directories before answering Success (default true). */
+  /** fsync each file before answering Success, and its directory (batched, see durable.ts); default true. */
   readonly fsync?: boolean;
   readonly logger?: Logger;
 }
@@ -73,14 +73,18 @@ export class StorageScp extends EventEmitter {
 
   constructor(private readonly options: StorageScpOptions) {
     super();
-    this.writer = new InstanceWriter(options.outDir, options.fsync ?? true);
+    this.logger = options.logger ?? silentLogger;
+    this.writer = new InstanceWriter(options.outDir, {
+      fsync: options.fsync ?? true,
+      // The directory names Study/Series UIDs: not logged (house rule 6).
+      onSyncError: (err) => this.logger.error({ code: (err as NodeJS.ErrnoException).code }, 'directory fsync failed: files stored there may not survive a power loss'),
+    });
     this.policy = {
       aeTitle: options.aeTitle,
       allowedCallingAets: options.allowedCallingAets ?? [],
       allowedAddresses: options.allowedAddresses ?? [],
       maxAssociations: options.maxAssociations ?? SCP_DEFAULTS.maxAssociations,
     };
-    this.logger = options.logger ?? silentLogger;
   }
 
   get port(): number {
@@ -103,15 +107,21 @@ export class StorageScp extends EventEmitter {
     server.on('error', (err) => this.logger.error({ err: err.message }, 'storage SCP server error'));
   }
 
-  /** Stops accepting, lets stores already being written finish, then closes every connection. */
+  /** Stops accepting, lets stores already being written finish, makes every stored file durable, then closes every connection. */
   async stop(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     // close() only calls back once every connection is gone: start it, then end the connections.
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     await Promise.allSettled([...this.writes]);
+    await this.writer.flush().catch(() => undefined); // failures are logged by onSyncError
     for (const socket of this.sockets) socket.destroy();
     await closed;
+  }
+
+  /** Makes every file stored so far durable under its final name (batched directory fsyncs). */
+  flush(): Promise<void> {
+    return this.writer.flush();
   }
 
   private accept(socket: Socket): void {
@@ -131,6 +141,8 @@ export class StorageScp extends EventEmitter {
           return decision;
         },
         store: (instance) => this.store(instance),
+        // Before answering A-RELEASE-RQ: every file of the association durable under its final name.
+        released: () => this.writer.flush().catch(() => undefined),
         closed: ({ error }) => {
           if (error) {
             this.logger.warn({ error }, 'SCP connection ended abnormally');
