@@ -11,7 +11,7 @@ export interface NetworkOptions {
   readonly dimseTimeoutMs: number;
   /** Largest PDU we accept (announced in our A-ASSOCIATE). */
   readonly maxPduLength: number;
-  /** Parallel associations of a push. */
+  /** Parallel associations of a push; studies a pull moves at once (each its own C-MOVE association). */
   readonly associations: number;
   /** C-STORE requests per association before it is released and a new one opened. */
   readonly requestsPerAssociation: number;

@@ -87,9 +87,13 @@ export async function push(options: PushOptions): Promise<PushReport> {
           continue;
         }
         try {
+          // The next file is read while the peer stores the current one (at most two in memory per association).
+          let nextLoad: Promise<Loaded> | undefined = load(batch[0]);
           for (let i = 0; i < batch.length; i++) {
             const item = batch[i];
-            const outcome = await sendOne(assoc, options.peer, item);
+            const loaded = await nextLoad!;
+            nextLoad = i + 1 < batch.length ? load(batch[i + 1]) : undefined;
+            const outcome = await sendOne(assoc, options.peer, item, loaded);
             if (outcome === 'retry') {
               retry.push(...batch.slice(i));
               break;
@@ -134,19 +138,25 @@ export async function push(options: PushOptions): Promise<PushReport> {
 
 type SendOutcome = 'stored' | 'warning' | 'retry' | { reason: string };
 
-async function sendOne(assoc: ScuAssociation, peer: Peer, item: Item): Promise<SendOutcome> {
+type Loaded = { readonly dataset: Buffer; readonly uids: DatasetUids } | { readonly error: string };
+
+/** Reads a file's dataset and the UIDs the receiver will file it under; never rejects. */
+async function load(item: Item): Promise<Loaded> {
+  try {
+    const dataset = (await readFile(item.path)).subarray(item.datasetOffset);
+    return { dataset, uids: uidsOf(dataset, item.transferSyntaxUid) };
+  } catch (err) {
+    return { error: `cannot read file: ${(err as Error).message}` };
+  }
+}
+
+async function sendOne(assoc: ScuAssociation, peer: Peer, item: Item, loaded: Loaded): Promise<SendOutcome> {
   if (!assoc.findContext(item.sopClassUid, item.transferSyntaxUid)) {
     return { reason: `${formatPeer(peer)} accepted no presentation context for SOP class ${item.sopClassUid} in transfer syntax ${item.transferSyntaxUid}` };
   }
-  let dataset: Buffer;
-  let uids: DatasetUids;
-  try {
-    dataset = (await readFile(item.path)).subarray(item.datasetOffset);
-    uids = uidsOf(dataset, item.transferSyntaxUid);
-    item.studyInstanceUid ??= uids.study;
-  } catch (err) {
-    return { reason: `cannot read file: ${(err as Error).message}` };
-  }
+  if ('error' in loaded) return { reason: loaded.error };
+  const { dataset, uids } = loaded;
+  item.studyInstanceUid ??= uids.study;
   // The receiver files the instance under the dataset's own UIDs; the command must say the same.
   const sopClassUid = uids.sopClass || item.sopClassUid;
   const sopInstanceUid = uids.sopInstance || item.sopInstanceUid;
