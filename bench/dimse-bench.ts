@@ -5,15 +5,15 @@
  *   push: our `dicom-pipeline push` vs dcmtk storescu into a research Orthanc (emptied before each).
  * Prints files/s, MB/s, peak RSS and the ratios ours/dcmtk, then flatness (does our throughput fall
  * as an association carries more files?):
- *   pull: files/s over the first and the last quarter of each C-MOVE sub-association, from the
- *         modification times of the files written (ours and storescp's);
+ *   pull: one study alone (one C-MOVE sub-association): files/s over its first and last quarter, from
+ *         the modification times of the files written (ours and storescp's);
  *   push: one association carrying 500 files vs all of them (--associations 1).
  * Exits non-zero only when a tool failed, never because a target was missed.
  *
  *   node dist/bench/dimse-bench.js [--files 2000] [--rounds 3] [--studies 2] [--profile] ...
  *   (every option also as an environment variable, e.g. BENCH_FILES=500; --help lists them)
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -39,7 +39,7 @@ const SPECS = {
   files: { default: 2000, help: 'files in the staging Orthanc' },
   studies: { default: 2, help: 'studies they are spread over (one series each); each is one C-MOVE' },
   rounds: { default: 3, help: 'alternating rounds of each tool' },
-  flatness: { default: true, help: 'also push over one association, 500 files (at most a quarter) vs all (--no-flatness to skip)' },
+  flatness: { default: true, help: 'flatness runs: pull of one study alone, push over one association of 500 files (at most a quarter) vs all (--no-flatness to skip)' },
   profile: { default: false, help: 'also run our pull once under node --cpu-prof and print where the time goes' },
   keep: { default: false, help: 'keep the temp directory' },
 };
@@ -71,6 +71,11 @@ interface Setup {
   readonly dcmtkPort: number;
 }
 
+/** Flushes the previous run's writes and deletions, so that they are not charged to the next run. */
+function settle(): void {
+  spawnSync('sync');
+}
+
 function check(name: string, run: RunResult): RunResult {
   if (run.exitCode !== 0) fail(describeFailure(name, run));
   return run;
@@ -81,20 +86,23 @@ function countFiles(dir: string): number {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith('.')).length;
 }
 
-async function pullOurs(s: Setup, out: string, nodeFlags: string[] = []): Promise<RunResult> {
+async function pullOurs(s: Setup, out: string, nodeFlags: string[] = [], studies = s.studies): Promise<RunResult> {
+  settle();
   const run = check('our pull', await runMeasured({
     command: process.execPath,
-    args: [...nodeFlags, CLI, 'pull', s.staging.address, ...s.studies, '--out', out, '--aet', 'PIPE', '--port', String(s.ourPort)],
+    args: [...nodeFlags, CLI, 'pull', s.staging.address, ...studies, '--out', out, '--aet', 'PIPE', '--port', String(s.ourPort)],
     env: ENV,
   }));
   const got = countFiles(out);
-  if (got !== s.files) fail(`our pull wrote ${got} of ${s.files} files`);
+  const expected = (s.files / s.studies.length) * studies.length;
+  if (got !== expected) fail(`our pull wrote ${got} of ${expected} files`);
   return run;
 }
 
 /** movescu per study (as ours: one C-MOVE each) into a storescp started beforehand (not timed). */
-async function pullDcmtk(s: Setup, out: string): Promise<{ seconds: number }> {
+async function pullDcmtk(s: Setup, out: string, studies = s.studies): Promise<{ seconds: number }> {
   mkdirSync(out, { recursive: true });
+  settle();
   const storescp = spawn('storescp', ['-aet', 'DCMTK', '-od', out, String(s.dcmtkPort)], { env: ENV, stdio: 'ignore' });
   track(storescp);
   try {
@@ -105,7 +113,7 @@ async function pullDcmtk(s: Setup, out: string): Promise<{ seconds: number }> {
       await new Promise((r) => setTimeout(r, 50));
     }
     let seconds = 0;
-    for (const study of s.studies) {
+    for (const study of studies) {
       const run = check('movescu', await runMeasured({
         command: 'movescu',
         args: ['-S', '-aet', 'DCMTK', '-aem', 'DCMTK', '-aec', 'STAGING', '-k', 'QueryRetrieveLevel=STUDY', '-k', `StudyInstanceUID=${study}`, '127.0.0.1', String(s.staging.dicomPort)],
@@ -114,7 +122,8 @@ async function pullDcmtk(s: Setup, out: string): Promise<{ seconds: number }> {
       seconds += run.seconds;
     }
     const got = countFiles(out);
-    if (got !== s.files) fail(`storescp wrote ${got} of ${s.files} files`);
+    const expected = (s.files / s.studies.length) * studies.length;
+    if (got !== expected) fail(`storescp wrote ${got} of ${expected} files`);
     return { seconds };
   } finally {
     await stopChild(storescp);
@@ -123,6 +132,7 @@ async function pullDcmtk(s: Setup, out: string): Promise<{ seconds: number }> {
 
 async function pushOurs(s: Setup, extra: string[] = []): Promise<RunResult> {
   await s.research.clear();
+  settle();
   const run = check('our push', await runMeasured({ command: process.execPath, args: [CLI, 'push', s.research.address, s.source, '--aet', 'PIPE', ...extra], env: ENV }));
   if (!new RegExp(`stored:\\s+${s.files}\\b`).test(run.stdout)) fail(`our push did not store every file:\n${run.stdout.slice(-600)}`);
   return run;
@@ -130,6 +140,7 @@ async function pushOurs(s: Setup, extra: string[] = []): Promise<RunResult> {
 
 async function pushDcmtk(s: Setup): Promise<RunResult> {
   await s.research.clear();
+  settle();
   return check('storescu', await runMeasured({ command: 'storescu', args: ['-aet', 'PIPE', '-aec', 'RESEARCH', '+sd', '+r', '127.0.0.1', String(s.research.dicomPort), s.source], env: ENV }));
 }
 
@@ -152,6 +163,7 @@ function oursByAssociation(out: string): number[][] {
 
 /** storescp: one flat directory; the studies were moved one after the other, so consecutive runs of files. */
 function dcmtkByAssociation(out: string, studies: number): number[][] {
+  // (with one study: the whole directory)
   const t = readdirSync(out).map((n) => statSync(join(out, n)).mtimeMs).sort((a, b) => a - b);
   const per = Math.ceil(t.length / studies);
   return Array.from({ length: studies }, (_, i) => t.slice(i * per, (i + 1) * per));
@@ -224,7 +236,7 @@ async function main(): Promise<void> {
     work, source: join(work, 'source'), files: files.length, megabytes, studies: [...new Set(files.map((f) => f.studyInstanceUid))], staging, research, ourPort, dcmtkPort,
   };
   const samples: Sample[] = [];
-  const flatPull = { ours: [] as number[], dcmtk: [] as number[], oursFirst: [] as number[], oursLast: [] as number[], dcmtkFirst: [] as number[], dcmtkLast: [] as number[] };
+  const flatPull = { oursFirst: [] as number[], oursLast: [] as number[], dcmtkFirst: [] as number[], dcmtkLast: [] as number[] };
   try {
     say(`dimse-bench: ${s.files} synthetic CT files (${megabytes.toFixed(1)} MB) in ${s.studies.length} studies of ${perStudy}; ${opts.rounds} alternating rounds; ` +
       `node ${process.version}; ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
@@ -250,16 +262,6 @@ async function main(): Promise<void> {
         },
       ];
       for (const p of oursFirst ? pulls : [...pulls].reverse()) await p();
-      for (const times of oursByAssociation(ourOut)) {
-        const q = quarterRates(times);
-        flatPull.oursFirst.push(q.first);
-        flatPull.oursLast.push(q.last);
-      }
-      for (const times of dcmtkByAssociation(dcmtkOut, s.studies.length)) {
-        const q = quarterRates(times);
-        flatPull.dcmtkFirst.push(q.first);
-        flatPull.dcmtkLast.push(q.last);
-      }
       rmSync(ourOut, { recursive: true, force: true });
       rmSync(dcmtkOut, { recursive: true, force: true });
 
@@ -281,9 +283,36 @@ async function main(): Promise<void> {
       say(`round ${round}: ${line('pull ours')} | ${line('pull dcmtk')} | ${line('push ours')} | ${line('push dcmtk')}`);
     }
 
-    // Push flatness: one association carrying 500 files vs all of them; alternating, twice each.
+    // Pull flatness: one study at a time (one C-MOVE, one sub-association, nothing else running),
+    // files/s over its first and last quarter from the files' modification times; alternating, twice each.
     const flatPush = new Map<number, number[]>();
     if (opts.flatness) {
+      for (let i = 0; i < 2; i++) {
+        const ourOut = join(work, `flat-ours-${i}`);
+        const dcmtkOut = join(work, `flat-dcmtk-${i}`);
+        const runs = [
+          async () => {
+            await pullOurs(s, ourOut, [], [s.studies[0]]);
+            for (const times of oursByAssociation(ourOut)) {
+              const q = quarterRates(times);
+              flatPull.oursFirst.push(q.first);
+              flatPull.oursLast.push(q.last);
+            }
+          },
+          async () => {
+            await pullDcmtk(s, dcmtkOut, [s.studies[0]]);
+            for (const times of dcmtkByAssociation(dcmtkOut, 1)) {
+              const q = quarterRates(times);
+              flatPull.dcmtkFirst.push(q.first);
+              flatPull.dcmtkLast.push(q.last);
+            }
+          },
+        ];
+        for (const r of i % 2 ? [...runs].reverse() : runs) await r();
+        rmSync(ourOut, { recursive: true, force: true });
+        rmSync(dcmtkOut, { recursive: true, force: true });
+      }
+      // Push flatness: one association carrying 500 files vs all of them; alternating, twice each.
       const sizes = [Math.min(500, Math.floor(s.files / 4)), s.files];
       for (let i = 0; i < 2; i++) {
         for (const n of i % 2 ? [...sizes].reverse() : sizes) {
@@ -317,10 +346,12 @@ async function main(): Promise<void> {
       samples.filter((x) => x.tool === a).map((x) => fmt(ratio(samples.find((y) => y.tool === b && y.round === x.round)!.seconds, x.seconds))).join(' ');
 
     say();
-    say(`Flatness, pull (files/s over the first vs the last quarter of each ${perStudy}-file C-MOVE sub-association, medians):`);
     const ourFlat = ratio(median(flatPull.oursLast), median(flatPull.oursFirst));
-    say(`  ours  first ${fmt(median(flatPull.oursFirst), 0)}, last ${fmt(median(flatPull.oursLast), 0)}: last/first ${fmt(ourFlat)}`);
-    say(`  dcmtk first ${fmt(median(flatPull.dcmtkFirst), 0)}, last ${fmt(median(flatPull.dcmtkLast), 0)}: last/first ${fmt(ratio(median(flatPull.dcmtkLast), median(flatPull.dcmtkFirst)))}`);
+    if (opts.flatness) {
+      say(`Flatness, pull of one study (one ${perStudy}-file C-MOVE sub-association; files/s over its first vs last quarter, medians of 2 runs):`);
+      say(`  ours  first ${fmt(median(flatPull.oursFirst), 0)}, last ${fmt(median(flatPull.oursLast), 0)}: last/first ${fmt(ourFlat)}`);
+      say(`  dcmtk first ${fmt(median(flatPull.dcmtkFirst), 0)}, last ${fmt(median(flatPull.dcmtkLast), 0)}: last/first ${fmt(ratio(median(flatPull.dcmtkLast), median(flatPull.dcmtkFirst)))}`);
+    }
     let pushFlat = NaN;
     if (flatPush.size) {
       const [small, large] = [...flatPush.keys()].sort((a, b) => a - b);
@@ -335,8 +366,7 @@ async function main(): Promise<void> {
     say('Targets (issue 3):');
     say(`  pull ratio >= 1.0: ${fmt(pullRatio)} ${met(pullRatio >= 1)}; push ratio >= 1.0: ${fmt(pushRatio)} ${met(pushRatio >= 1)}`);
     say(`  peak RSS < ${TARGET_RSS_MB} MB (worst of our runs): ${fmt(rss, 0)} MB ${met(rss < TARGET_RSS_MB)}`);
-    say(`  flat as files per association grow (last/first or large/small >= 0.9): pull ${fmt(ourFlat)} ${met(ourFlat >= 0.9)}` +
-      (flatPush.size ? `, push ${fmt(pushFlat)} ${met(pushFlat >= 0.9)}` : ''));
+    if (opts.flatness) say(`  flat as files per association grow (last/first or large/small >= 0.9): pull ${fmt(ourFlat)} ${met(ourFlat >= 0.9)}, push ${fmt(pushFlat)} ${met(pushFlat >= 0.9)}`);
     say(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on this machine makes the figures noisy: compare medians)`);
     say('Seconds are whole processes (start-up included). Our pull includes its C-FIND reconciliation, an fsync of every file before');
     say('answering Success, and moves the studies 2 at a time (network.associations); storescp does not fsync; movescu moves one');

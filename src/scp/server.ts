@@ -26,6 +26,8 @@ export interface StorageScpOptions {
   readonly idleTimeoutMs?: number;
   /** fsync each file before answering Success, and its directory (batched, see durable.ts); default true. */
   readonly fsync?: boolean;
+  /** Longest wait of a rename for its directory fsync (default DIR_SYNC_DELAY_MS, 100 ms). */
+  readonly dirSyncDelayMs?: number;
   readonly logger?: Logger;
 }
 
@@ -76,6 +78,7 @@ export class StorageScp extends EventEmitter {
     this.logger = options.logger ?? silentLogger;
     this.writer = new InstanceWriter(options.outDir, {
       fsync: options.fsync ?? true,
+      dirSyncDelayMs: options.dirSyncDelayMs,
       // The directory names Study/Series UIDs: not logged (house rule 6).
       onSyncError: (err) => this.logger.error({ code: (err as NodeJS.ErrnoException).code }, 'directory fsync failed: files stored there may not survive a power loss'),
     });
