@@ -1,10 +1,10 @@
 import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { relative, resolve, sep } from 'node:path';
-import fg from 'fast-glob';
 import { PipelineError } from '../errors';
 import type { FileOutcome } from './anonymize-file';
-import { runPool } from './pool';
+import { BATCH_FILES, runPool } from './pool';
+import { listInputFiles, listSource, watchSource } from './file-source';
 import { IdentityMap } from './identity/identity-map';
 import { WhiteList } from './white-list';
 import type { AnonymizeSettings } from './settings';
@@ -23,7 +23,13 @@ export interface AnonymizeSummary {
 }
 
 export interface AnonymizeHooks {
+  /** total: the files known so far (it grows while a receiver is still filling the input). */
   readonly onOutcome?: (outcome: FileOutcome, done: number, total: number) => void;
+  /**
+   * Anonymize files as they arrive until this settles (a pull filling the input), then the rest:
+   * the anonymizer overlaps the transfer instead of waiting for it.
+   */
+  readonly arrivingUntil?: Promise<unknown>;
 }
 
 function isInside(child: string, parent: string): boolean {
@@ -47,11 +53,6 @@ function checkDirectories(settings: AnonymizeSettings): void {
   }
 }
 
-/** Files under the input, hidden ones (temp files of a receiver still writing) excluded, in a stable order. */
-export function listInputFiles(inputDir: string): string[] {
-  return fg.sync('**/*', { cwd: resolve(inputDir), absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: false }).sort();
-}
-
 export function defaultWorkers(fileCount: number): number {
   if (fileCount < 32) return 1; // thread start-up costs more than it saves
   return Math.max(1, Math.min(4, availableParallelism()));
@@ -65,7 +66,6 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
   if (settings.whiteList !== undefined) WhiteList.fromJson(settings.whiteList, 'white list');
   IdentityMap.open(settings.identityDb, settings.identity).close();
   const started = process.hrtime.bigint();
-  const files = listInputFiles(settings.inputDir);
   mkdirSync(settings.outputDir, { recursive: true });
   mkdirSync(settings.quarantineDir, { recursive: true });
   const reasonsFile = resolve(settings.quarantineDir, 'quarantine.jsonl');
@@ -76,8 +76,10 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
   let duplicates = 0;
   let bytesOut = 0;
   let done = 0;
-  const workers = settings.workers ?? defaultWorkers(files.length);
-  await runPool(files, settings, workers, (outcome) => {
+  const files = hooks.arrivingUntil ? undefined : listInputFiles(settings.inputDir);
+  const source = files ? listSource(files, BATCH_FILES) : watchSource(settings.inputDir, hooks.arrivingUntil!, BATCH_FILES);
+  const workers = settings.workers ?? defaultWorkers(files?.length ?? Number.MAX_SAFE_INTEGER);
+  await runPool(source, settings, workers, (outcome) => {
     done++;
     switch (outcome.kind) {
       case 'anonymized':
@@ -102,10 +104,10 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
         failed.push(outcome.error);
         break;
     }
-    hooks.onOutcome?.(outcome, done, files.length);
+    hooks.onOutcome?.(outcome, done, source.known);
   });
   return {
-    filesIn: files.length, anonymized, verified: anonymized, quarantined, quarantinedByReason: byReason,
+    filesIn: done, anonymized, verified: anonymized, quarantined, quarantinedByReason: byReason,
     duplicates, failed, bytesOut, seconds: Number(process.hrtime.bigint() - started) / 1e9,
   };
 }

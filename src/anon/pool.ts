@@ -5,6 +5,7 @@ import { sameContent } from '../util/same-content';
 import { anonymizeBatch, type Claim, type ClaimResult, type FileOutcome } from './anonymize-file';
 import { createEnvironment } from './environment';
 import type { FromWorker } from './pool-messages';
+import type { FileSource } from './file-source';
 import type { AnonymizeSettings } from './settings';
 
 /** Files per batch: one identity transaction and one claim message each. */
@@ -24,31 +25,28 @@ export class SopClaims {
   }
 }
 
-function batches(paths: readonly string[]): string[][] {
-  const out: string[][] = [];
-  for (let i = 0; i < paths.length; i += BATCH_FILES) out.push(paths.slice(i, i + BATCH_FILES));
-  return out;
-}
-
 /**
- * Runs the anonymizer over paths, in worker threads (or inline with one worker), calling onOutcome
- * in completion order. Each worker keeps two batches in flight so it never waits on the main thread.
+ * Runs the anonymizer over the source's files, in worker threads (or inline with one worker),
+ * calling onOutcome in completion order. Each worker keeps two batches in flight so it never waits
+ * on the main thread.
  */
-export async function runPool(paths: readonly string[], settings: AnonymizeSettings, workers: number, onOutcome: (o: FileOutcome) => void): Promise<void> {
+export async function runPool(source: FileSource, settings: AnonymizeSettings, workers: number, onOutcome: (o: FileOutcome) => void): Promise<void> {
   const claims = new SopClaims();
-  const queue = batches(paths);
   if (workers <= 1) {
     const env = createEnvironment(settings, async (list) => list.map((c) => claims.claim(c)));
     try {
-      for (const batch of queue) for (const outcome of await anonymizeBatch(batch, env)) onOutcome(outcome);
+      for (let batch = await source.next(); batch; batch = await source.next()) {
+        for (const outcome of await anonymizeBatch(batch, env)) onOutcome(outcome);
+      }
     } finally {
       env.close();
     }
     return;
   }
   await new Promise<void>((resolve, reject) => {
-    let next = 0;
-    let finished = 0;
+    let nextId = 0;
+    let inFlight = 0;
+    let exhausted = false;
     let failed = false;
     const threads: Worker[] = [];
     const fail = (err: PipelineError): void => {
@@ -62,7 +60,16 @@ export async function runPool(paths: readonly string[], settings: AnonymizeSetti
       resolve();
     };
     const feed = (worker: Worker): void => {
-      if (next < queue.length) worker.postMessage({ type: 'batch', id: next, paths: queue[next++] });
+      inFlight++; // counted before the wait, so an idle moment is never taken for the end
+      source.next().then((paths) => {
+        if (failed) return;
+        if (paths) {
+          worker.postMessage({ type: 'batch', id: nextId++, paths });
+          return;
+        }
+        exhausted = true;
+        if (--inFlight === 0) closeAll();
+      }, (err: Error) => fail(new PipelineError('E_IO', `cannot list the input: ${err.message}`, { cause: err })));
     };
     for (let i = 0; i < workers; i++) {
       // Bounded heaps: each worker holds at most a batch of files, and V8 would otherwise grow every
@@ -75,8 +82,10 @@ export async function runPool(paths: readonly string[], settings: AnonymizeSetti
           worker.postMessage({ type: 'claimed', id: message.id, results: message.claims.map((c) => claims.claim(c)) });
         } else if (message.type === 'done') {
           for (const outcome of message.outcomes) onOutcome(outcome);
-          if (++finished === queue.length) closeAll();
-          else feed(worker);
+          inFlight--;
+          if (exhausted) {
+            if (inFlight === 0) closeAll();
+          } else feed(worker);
         } else {
           fail(new PipelineError((message.code as ErrorCode) ?? 'E_INTERNAL', message.message));
         }
@@ -85,6 +94,5 @@ export async function runPool(paths: readonly string[], settings: AnonymizeSetti
       feed(worker);
       feed(worker);
     }
-    if (queue.length === 0) closeAll();
   });
 }

@@ -51,8 +51,24 @@ function practiceIdentity(run: RunDir, identityDb: string): string {
   return copy;
 }
 
-/** A step returns partial when it finished but left studies behind; resume runs it again. */
-async function runStep(name: StepName, ctx: RunContext, resumed: boolean): Promise<{ summary: string; partial?: boolean }> {
+interface StepResult {
+  readonly summary: string;
+  /** The step finished but left studies behind; resume runs it again. */
+  readonly partial?: boolean;
+}
+
+/** Names which of two overlapping steps failed. */
+class StepFailure extends Error {
+  constructor(readonly step: StepName, override readonly cause: unknown) {
+    super(errorMessage(cause));
+  }
+}
+
+function failAs(step: StepName, err: unknown): never {
+  throw new StepFailure(step, err);
+}
+
+async function runStep(name: StepName, ctx: RunContext, resumed: boolean): Promise<StepResult> {
   switch (name) {
     case 'select': return selectStep(ctx, resumed);
     case 'pull': return pullStep(ctx);
@@ -121,28 +137,54 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
     for (const line of echoed) say(line);
 
     let partial = false;
-    for (const step of remaining) {
-      say(`== ${step}`);
-      let result: { summary: string; partial?: boolean };
-      const started = process.hrtime.bigint();
-      const seconds = (): number => Math.round(Number(process.hrtime.bigint() - started) / 1e6) / 1000;
-      try {
-        result = await runStep(step, ctx, req.resume && step === first);
-      } catch (err) {
-        const message = errorMessage(err);
-        state = { ...state, steps: { ...state.steps, [step]: { status: 'failed', at: new Date().toISOString(), seconds: seconds(), message } } };
-        run.saveState(state);
-        run.overview(`Step ${step} failed: ${message}`);
-        logger.error({ step, code: (err as PipelineError).code }, 'step failed');
-        const hint = /-r\b/.test(message) ? '' : '; fix the cause, then resume with `dicom-pipeline -r`';
-        const code = err instanceof PipelineError ? err.code : 'E_STEP';
-        throw new PipelineError(code === 'E_CONFIG' || code === 'E_USAGE' ? 'E_STEP' : code, `step ${step} failed: ${message}${hint}`, { cause: err });
-      }
-      const stepState: StepState = { status: result.partial ? 'partial' : 'done', at: new Date().toISOString(), seconds: seconds(), message: result.summary };
+    const record = (step: StepName, started: bigint, result: StepResult | Error): void => {
+      const seconds = Math.round(Number(process.hrtime.bigint() - started) / 1e6) / 1000;
+      const at = new Date().toISOString();
+      const stepState: StepState = result instanceof Error
+        ? { status: 'failed', at, seconds, message: errorMessage(result) }
+        : { status: result.partial ? 'partial' : 'done', at, seconds, message: result.summary };
       state = { ...state, steps: { ...state.steps, [step]: stepState } };
       run.saveState(state);
-      partial ||= !!result.partial;
-      say(`   ${result.summary}`);
+      if (result instanceof Error) {
+        run.overview(`Step ${step} failed: ${stepState.message}`);
+        logger.error({ step, code: (result as PipelineError).code }, 'step failed');
+      } else {
+        partial ||= !!result.partial;
+        say(`   ${step}: ${result.summary}`);
+      }
+    };
+    for (let i = 0; i < remaining.length; i++) {
+      const step = remaining[i];
+      const started = process.hrtime.bigint();
+      // Pull and anonymize overlap: files are anonymized as they arrive. Both are recorded as done only
+      // when both are; a crash in between redoes both (anonymization is deterministic).
+      const overlap = step === 'pull' && remaining[i + 1] === 'anonymize';
+      say(overlap ? '== pull + anonymize' : `== ${step}`);
+      try {
+        if (overlap) {
+          const pulling = runStep('pull', ctx, false);
+          // Settled into a value at once: an anonymizer failure must wait for the pull, not crash the process.
+          const anonymizing = anonymizeStep(ctx, pulling).then((r) => ({ r }), (err: unknown) => ({ err }));
+          const pulled = await pulling.catch(async (err: Error) => {
+            await anonymizing;
+            throw err;
+          });
+          record('pull', started, pulled);
+          i++;
+          const anonymized = await anonymizing;
+          record('anonymize', started, 'err' in anonymized ? failAs('anonymize', anonymized.err) : anonymized.r);
+        } else {
+          record(step, started, await runStep(step, ctx, req.resume && step === first));
+        }
+      } catch (err) {
+        const failedStep = err instanceof StepFailure ? err.step : step;
+        const cause = err instanceof StepFailure ? err.cause : err;
+        record(failedStep, started, cause instanceof Error ? cause : new Error(String(cause)));
+        const message = errorMessage(cause);
+        const hint = /-r\b/.test(message) ? '' : '; fix the cause, then resume with `dicom-pipeline -r`';
+        const code = cause instanceof PipelineError ? cause.code : 'E_STEP';
+        throw new PipelineError(code === 'E_CONFIG' || code === 'E_USAGE' ? 'E_STEP' : code, `step ${failedStep} failed: ${message}${hint}`, { cause });
+      }
     }
     say(`Run ${partial ? 'completed, but some studies were not moved' : 'completed'}: ${run.file(RUN_FILES.overview)}`);
     return { exitCode: partial ? 3 : 0, runDir: run.path };

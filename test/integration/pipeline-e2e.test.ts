@@ -73,7 +73,7 @@ test('practice run: pulls and anonymizes, changes nothing outside its run direct
   assert.equal(res.code, 3, `${res.stdout}\n${res.stderr}`); // the missing study could not be pulled
   assert.equal(sha(join(dir, 'identity.db')), identityBefore, 'identity.db untouched');
   assert.deepEqual(await research.instanceIds(), [], 'research PACS untouched');
-  assert.match(res.stdout, /== push\n\s+skipped \(practice run\)/);
+  assert.match(res.stdout, /== push\n\s+push: skipped \(practice run\)/);
 });
 
 test('full run: research PACS gets exactly the clean studies, with one pseudonym per patient and no PHI', async () => {

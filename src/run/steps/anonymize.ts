@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { anonymizeTree } from '../../anon/anonymize-tree';
 import { formatSummary, settingsFromConfig } from '../../anon/settings-from-config';
 import { PipelineError } from '../../errors';
@@ -12,11 +12,12 @@ import { instanceHash } from './pull';
  * from_staging → to_production (or quarantine), every output verified. Outputs are a pure function
  * of the inputs and identity.db, so a re-run after a crash starts from clean output directories.
  */
-export async function anonymizeStep(ctx: RunContext): Promise<StepOutcome> {
+export async function anonymizeStep(ctx: RunContext, arrivingUntil?: Promise<unknown>): Promise<StepOutcome> {
   const outputDir = ctx.run.file(RUN_FILES.toProduction);
   const quarantineDir = ctx.run.file(RUN_FILES.quarantine);
   rmSync(outputDir, { recursive: true, force: true });
   rmSync(quarantineDir, { recursive: true, force: true });
+  mkdirSync(ctx.run.file(RUN_FILES.fromStaging), { recursive: true }); // a pull may not have created it yet
   const settings = settingsFromConfig(ctx.config, {
     inputDir: ctx.run.file(RUN_FILES.fromStaging),
     outputDir,
@@ -29,6 +30,7 @@ export async function anonymizeStep(ctx: RunContext): Promise<StepOutcome> {
   let summary;
   try {
     summary = await anonymizeTree(settings, {
+      arrivingUntil,
       onOutcome: (o, done, total) => {
         progress.update(done, total);
         crashPoint('anonymize', done);
