@@ -17,7 +17,7 @@
  * (the peer releases it before its final C-MOVE response) is durable under its final name. The fsync
  * of the directory after every file cost ~0.4–0.9 ms here, as much as the file's own fsync.
  */
-import { close, closeSync, fsync, fsyncSync, mkdir, open, openSync, renameSync, unlinkSync, writevSync } from 'node:fs';
+import { close, closeSync, fsync, fsyncSync, mkdir, open, openSync, renameSync, unlink, unlinkSync, writevSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -38,19 +38,97 @@ export async function fsyncDirectory(dir: string): Promise<void> {
   }
 }
 
+export interface TempFile {
+  readonly fd: number;
+  readonly path: string;
+}
+
+/** Unique per process (pid, random) and per file (counter); 'wx' refuses any clash anyway. */
+const TEMP_PREFIX = `.${process.pid.toString(36)}${randomBytes(3).toString('hex')}-`;
+let tempCounter = 0;
+function tempPath(dir: string): string {
+  return join(dir, `${TEMP_PREFIX}${(tempCounter++).toString(36)}.tmp`);
+}
+
+function createTemp(dir: string): TempFile {
+  const path = tempPath(dir);
+  return { fd: openSync(path, 'wx', 0o640), path };
+}
+
 /**
- * Writes `chunks` to `path` atomically: a temp name beside it, fsync (when `durable`), rename over any
- * earlier copy. The directory fsync is the caller's (batched, see DirectorySync).
+ * Temp files created ahead of need, one per recently used directory. The next instance of a series
+ * almost always goes where the previous one went, so its temp file can be created while the peer
+ * prepares that instance, off the store's critical path: creating a file waits for the file system's
+ * journal and cost 0.02–0.9 ms here, as much as the fsync at worst. Measured (medians of 6
+ * alternating runs): storescu → our SCP, one association, 2,000 files: 3.73 s → 2.70 s; but a pull of
+ * two studies at once (two associations, no idle time on our side) got slower, 2.08 s → 2.43 s, so
+ * the SCP asks for it only while a single association is storing.
+ */
+export class TempFiles {
+  private readonly spare = new Map<string, Promise<TempFile | undefined>>();
+  constructor(private readonly maxDirs = 8) {}
+
+  /** A new, empty temp file in `dir`: the one created ahead if there is one, else one created now. */
+  async take(dir: string): Promise<TempFile> {
+    const ahead = this.spare.get(dir);
+    if (ahead) {
+      this.spare.delete(dir);
+      const got = await ahead;
+      if (got) return got;
+    }
+    return createTemp(dir);
+  }
+
+  /** Starts creating the next temp file for `dir` (at most one waits per directory, for maxDirs directories). */
+  prepare(dir: string): void {
+    if (this.spare.has(dir)) return;
+    if (this.spare.size >= this.maxDirs) void this.discard(this.spare.keys().next().value as string);
+    const path = tempPath(dir);
+    // Created on the main thread once it is idle (after the answer went out), not on the thread pool:
+    // there it contended with the fsyncs for the journal and made two-stream pulls slower.
+    this.spare.set(
+      dir,
+      new Promise((resolve) =>
+        setImmediate(() => {
+          try {
+            resolve({ fd: openSync(path, 'wx', 0o640), path });
+          } catch {
+            resolve(undefined); // take() creates one itself, and reports what fails
+          }
+        }),
+      ),
+    );
+  }
+
+  /** Closes and removes every temp file created ahead (when the SCP stops). */
+  async clear(): Promise<void> {
+    await Promise.all([...this.spare.keys()].map((dir) => this.discard(dir)));
+  }
+
+  private async discard(dir: string): Promise<void> {
+    const ahead = this.spare.get(dir);
+    this.spare.delete(dir);
+    const temp = await ahead;
+    if (!temp) return;
+    await call<void>((cb) => close(temp.fd, cb)).catch(() => undefined);
+    await call<void>((cb) => unlink(temp.path, cb)).catch(() => undefined);
+  }
+}
+
+/**
+ * Writes `chunks` into the open temp file, fsyncs it (when `durable`), closes it and renames it over
+ * `path` (replacing any earlier copy). On failure the temp file is closed and removed. The directory
+ * fsync is the caller's (batched, see DirectorySync).
  *
  * Synchronous on purpose. Measured on 2,000-file pulls with two studies moved at once (medians of
  * 5 alternating runs): all steps synchronous 2.66 s; only the fsync on the thread pool 3.20 s; create
  * and fsync there 3.13 s; every step there 3.59 s. Each thread-pool round trip costs ~50 µs idle and
- * much more when the peer's threads hold both cores, while parallel associations already overlap
- * the peer's work with our fsync (its next instance is in our socket buffer when we answer).
+ * much more when the peer's threads hold both cores, and the journal serializes the fsyncs anyway;
+ * parallel associations already overlap the peer's work with our fsync (its next instance is in our
+ * socket buffer when we answer).
  */
-export function writeFileAtomic(path: string, chunks: readonly Buffer[], durable: boolean): void {
-  const temp = join(dirname(path), `.${randomBytes(8).toString('hex')}.tmp`);
-  const fd = openSync(temp, 'wx', 0o640);
+export function writeFileAtomic(temp: TempFile, path: string, chunks: readonly Buffer[], durable: boolean): void {
+  const { fd } = temp;
   let isOpen = true;
   try {
     let pending = chunks.filter((c) => c.length > 0);
@@ -64,7 +142,7 @@ export function writeFileAtomic(path: string, chunks: readonly Buffer[], durable
     if (durable) fsyncSync(fd);
     isOpen = false;
     closeSync(fd);
-    renameSync(temp, path);
+    renameSync(temp.path, path);
   } catch (err) {
     if (isOpen) {
       try {
@@ -74,9 +152,9 @@ export function writeFileAtomic(path: string, chunks: readonly Buffer[], durable
       }
     }
     try {
-      unlinkSync(temp);
+      unlinkSync(temp.path);
     } catch {
-      /* never created or already renamed */
+      /* already renamed, or gone with its directory */
     }
     throw err;
   }

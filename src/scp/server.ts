@@ -72,6 +72,8 @@ export class StorageScp extends EventEmitter {
   private readonly policy: AssociationPolicy;
   private readonly logger: Logger;
   private boundPort = 0;
+  /** Accepted associations whose connection is still open. */
+  private storing = 0;
 
   constructor(private readonly options: StorageScpOptions) {
     super();
@@ -118,6 +120,7 @@ export class StorageScp extends EventEmitter {
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     await Promise.allSettled([...this.writes]);
     await this.writer.flush().catch(() => undefined); // failures are logged by onSyncError
+    await this.writer.discardSpares();
     for (const socket of this.sockets) socket.destroy();
     await closed;
   }
@@ -136,17 +139,22 @@ export class StorageScp extends EventEmitter {
       {
         associate: (info) => {
           const decision = decideAssociation(info, this.policy, this.sockets.size);
-          if (decision.accept) this.counts.associations++;
-          else {
+          if (decision.accept) {
+            this.counts.associations++;
+            this.storing++;
+            socket.once('close', () => this.storing--);
+          } else {
             this.counts.rejectedAssociations++;
             this.logger.warn({ callingAet: info.callingAet, address: info.remoteAddress, cause: decision.cause }, 'association rejected');
           }
           return decision;
         },
         store: (instance) => this.store(instance),
-        // Before answering A-RELEASE-RQ: every file of the association durable under its final name.
-        released: () => this.writer.flush().catch(() => undefined),
+        // Before answering A-RELEASE-RQ: every file of the association durable under its final name,
+        // and no temp file created ahead left behind.
+        released: () => this.writer.flush().catch(() => undefined).then(() => this.writer.discardSpares()),
         closed: ({ error }) => {
+          void this.writer.discardSpares();
           if (error) {
             this.logger.warn({ error }, 'SCP connection ended abnormally');
             this.emit('connectionError', error);
@@ -162,7 +170,9 @@ export class StorageScp extends EventEmitter {
   }
 
   private store(instance: ReceivedInstance): Promise<StoreReply> {
-    const write = this.writer.write(instance).then(
+    // One association storing: we are idle while the peer prepares its next instance, so its temp
+    // file is created meanwhile (see TempFiles). With several, we are not, and it slowed them down.
+    const write = this.writer.write(instance, this.storing === 1).then(
       (stored): StoreReply => {
         this.counts.stored++;
         this.counts.bytes += stored.bytes;

@@ -11,7 +11,7 @@ import { buildMeta } from '../dicom/part10';
 import { encodeMetaGroup } from '../dicom/serialize';
 import { transferSyntax } from '../dicom/transfer-syntax';
 import { decodeText } from '../dicom/values';
-import { DIR_SYNC_DELAY_MS, DirectorySync, makeDirectoryDurably, writeFileAtomic } from './durable';
+import { DIR_SYNC_DELAY_MS, DirectorySync, TempFiles, makeDirectoryDurably, writeFileAtomic } from './durable';
 
 export interface IncomingDataset {
   readonly sopClassUid: string;
@@ -106,13 +106,15 @@ export class InstanceWriter {
   private readonly dirs = new Map<string, Promise<void>>();
   private readonly fsync: boolean;
   private readonly dirSync: DirectorySync;
+  private readonly temps = new TempFiles();
 
   constructor(private readonly dir: string, options: InstanceWriterOptions = {}) {
     this.fsync = options.fsync ?? true;
     this.dirSync = new DirectorySync(options.dirSyncDelayMs ?? DIR_SYNC_DELAY_MS, options.onSyncError ?? (() => undefined));
   }
 
-  async write(incoming: IncomingDataset): Promise<StoredInstance> {
+  /** `prepareNext`: create the temp file for the series' next instance while the peer prepares it. */
+  async write(incoming: IncomingDataset, prepareNext = false): Promise<StoredInstance> {
     const dataset = incoming.chunks.length === 1 ? incoming.chunks[0] : Buffer.concat(incoming.chunks);
     const uids = routingUids(dataset, incoming);
     const path = instancePath(this.dir, uids);
@@ -128,16 +130,22 @@ export class InstanceWriter {
     const chunks = [PREAMBLE, ...meta, dataset];
     await this.ensureDirectory(seriesDir);
     try {
-      writeFileAtomic(path, chunks, this.fsync);
+      writeFileAtomic(await this.temps.take(seriesDir), path, chunks, this.fsync);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       // The directory was removed behind our back (e.g. a cleanup): recreate it once.
       this.dirs.delete(seriesDir);
       await this.ensureDirectory(seriesDir);
-      writeFileAtomic(path, chunks, this.fsync);
+      writeFileAtomic(await this.temps.take(seriesDir), path, chunks, this.fsync);
     }
     if (this.fsync) this.dirSync.mark(seriesDir);
+    if (prepareNext) this.temps.prepare(seriesDir);
     return { path, ...uids, bytes: dataset.length };
+  }
+
+  /** Removes the temp files created ahead (an association ended: nothing is left behind between associations). */
+  discardSpares(): Promise<void> {
+    return this.temps.clear();
   }
 
   /** Makes every rename so far durable (directory fsyncs); call before releasing an association and when stopping. */

@@ -8,26 +8,60 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { DirectorySync, makeDirectoryDurably, writeFileAtomic } from '../../src/scp/durable';
+import { DirectorySync, TempFiles, makeDirectoryDurably, writeFileAtomic } from '../../src/scp/durable';
 
 const root = mkdtempSync(join(tmpdir(), 'scp-durable-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('writeFileAtomic', () => {
-  test('writes every chunk, replaces an earlier copy, leaves no temp file', () => {
+describe('writeFileAtomic and TempFiles', () => {
+  test('writes every chunk, replaces an earlier copy, leaves no temp file', async () => {
+    const temps = new TempFiles();
     const path = join(root, 'a.dcm');
-    writeFileAtomic(path, [Buffer.from('one'), Buffer.alloc(0), Buffer.from('two')], true);
+    writeFileAtomic(await temps.take(root), path, [Buffer.from('one'), Buffer.alloc(0), Buffer.from('two')], true);
     assert.equal(readFileSync(path, 'latin1'), 'onetwo');
-    writeFileAtomic(path, [Buffer.from('three')], true);
+    writeFileAtomic(await temps.take(root), path, [Buffer.from('three')], true);
     assert.equal(readFileSync(path, 'latin1'), 'three');
     assert.deepEqual(readdirSync(root).filter((n) => n.endsWith('.tmp')), []);
     assert.equal(statSync(path).mode & 0o777, 0o640);
   });
 
-  test('a failure (missing directory) throws and leaves nothing behind', () => {
-    assert.throws(() => writeFileAtomic(join(root, 'missing', 'b.dcm'), [Buffer.from('x')], true), /ENOENT/);
+  test('a temp file created ahead is used by the next write there; clear() removes unused ones', async () => {
+    const temps = new TempFiles(2);
+    const dirs = ['t1', 't2', 't3'].map((d) => join(root, d));
+    for (const d of dirs) await makeDirectoryDurably(d, false);
+    temps.prepare(dirs[0]);
+    temps.prepare(dirs[0]); // at most one per directory
+    await sleep(20);
+    const [ahead] = readdirSync(dirs[0]);
+    assert.match(ahead, /^\..*\.tmp$/);
+    const temp = await temps.take(dirs[0]);
+    assert.equal(temp.path, join(dirs[0], ahead), 'the file created ahead');
+    writeFileAtomic(temp, join(dirs[0], 'x.dcm'), [Buffer.from('x')], false);
+    temps.prepare(dirs[0]);
+    temps.prepare(dirs[1]);
+    temps.prepare(dirs[2]); // beyond 2 directories: the oldest spare is dropped
+    await sleep(20);
+    assert.deepEqual(readdirSync(dirs[0]), ['x.dcm']);
+    await temps.clear();
+    for (const d of dirs) assert.deepEqual(readdirSync(d).filter((n) => n.endsWith('.tmp')), [], d);
+  });
+
+  test('a failure (missing directory) throws; a temp file whose directory vanished is not used', async () => {
+    const temps = new TempFiles();
+    await assert.rejects(async () => writeFileAtomic(await temps.take(join(root, 'missing')), join(root, 'missing', 'b.dcm'), [Buffer.from('x')], true), /ENOENT/);
+    temps.prepare(join(root, 'missing'));
+    await assert.rejects(temps.take(join(root, 'missing')), /ENOENT/, 'falls back to creating one now, which fails as it should');
+  });
+
+  test('a write that fails removes its temp file', async () => {
+    const temps = new TempFiles();
+    const dir = join(root, 'fail');
+    await makeDirectoryDurably(dir, false);
+    const temp = await temps.take(dir);
+    assert.throws(() => writeFileAtomic(temp, join(root, 'no-such-dir', 'c.dcm'), [Buffer.from('x')], false), /ENOENT/);
+    assert.deepEqual(readdirSync(dir), []);
   });
 });
 
