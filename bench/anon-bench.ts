@@ -11,9 +11,9 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync 
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
-import { optionsHelp, parseOptions } from './lib/args';
+import { readCommandLine } from './lib/args';
 import { defaultShape, generateCorpus, type Corpus } from './lib/corpus';
-import { attribute, fn, topSelf, type Category, type CpuProfile } from './lib/cpu-profile';
+import { attribute, fn, TOP_SELF_COLUMNS, topSelfRows, type Category, type CpuProfile } from './lib/cpu-profile';
 import { makeTempDir, treeStats } from './lib/fs';
 import { describeFailure, findExecutable, GNU_TIME_HINT, hasGnuTime, runMeasured, type RunResult } from './lib/process';
 import { rate, ratio, summarize } from './lib/stats';
@@ -153,25 +153,13 @@ async function profileOurs(work: string, corpus: Corpus, keep: boolean): Promise
   ));
   say();
   say('Top functions by self time:');
-  say(formatTable(
-    [{ header: 'function' }, { header: 'seconds', decimals: 2 }, { header: 'share %', decimals: 1 }],
-    topSelf(profile, 20).map((s) => [s.name, s.micros / 1e6, s.share * 100]),
-  ));
+  say(formatTable(TOP_SELF_COLUMNS, topSelfRows(profile, 20)));
   if (keep) say(`profile: ${join(profDir, file)} (open in Chrome DevTools > Performance, or speedscope)`);
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    say('Usage: node dist/bench/anon-bench.js [options]\n' + optionsHelp(SPECS));
-    return;
-  }
-  let opts: ReturnType<typeof parseOptions<typeof SPECS>>;
-  try {
-    opts = parseOptions(SPECS, argv, process.env);
-  } catch (err) {
-    fail((err as Error).message);
-  }
+  const opts = readCommandLine(SPECS, 'anon-bench.js');
+  if (!opts) return;
   if (!Number.isInteger(opts.files) || opts.files < 1) fail('--files must be a positive integer');
   if (!Number.isInteger(opts.rounds) || opts.rounds < 1) fail('--rounds must be a positive integer');
   for (const n of opts.flatSizes) if (!Number.isInteger(n) || n < 1) fail(`--flat-sizes: ${n} is not a positive integer`);

@@ -21,8 +21,8 @@ import { Orthanc } from '../test/helpers/orthanc';
 import { freePort } from '../test/helpers/ports';
 import { stopChild, track } from '../test/helpers/processes';
 import { writeSyntheticStudies } from '../test/helpers/synthetic';
-import { optionsHelp, parseOptions } from './lib/args';
-import { attribute, fn, topSelf, type Category, type CpuProfile } from './lib/cpu-profile';
+import { readCommandLine } from './lib/args';
+import { attribute, fn, TOP_SELF_COLUMNS, topSelfRows, type Category, type CpuProfile } from './lib/cpu-profile';
 import { makeTempDir } from './lib/fs';
 import { describeFailure, GNU_TIME_HINT, hasGnuTime, runMeasured, type RunResult } from './lib/process';
 import { median, rate, ratio, summarize } from './lib/stats';
@@ -199,7 +199,7 @@ async function profilePull(s: Setup): Promise<void> {
     attribute(profile, PROFILE_STEPS, 'other (event loop, glue)').map((x) => [x.name, x.micros / 1e6, x.share * 100, x.micros / s.files]),
   ));
   say('Top functions by self time:');
-  say(formatTable([{ header: 'function' }, { header: 'seconds', decimals: 2 }, { header: 'share %', decimals: 1 }], topSelf(profile, 12).map((x) => [x.name, x.micros / 1e6, x.share * 100])));
+  say(formatTable(TOP_SELF_COLUMNS, topSelfRows(profile, 12)));
   rmSync(out, { recursive: true, force: true });
 }
 
@@ -208,17 +208,8 @@ function fmt(n: number, decimals = 2): string {
 }
 
 async function main(): Promise<void> {
-  const argv = process.argv.slice(2);
-  if (argv.includes('--help') || argv.includes('-h')) {
-    say('Usage: node dist/bench/dimse-bench.js [options]\n' + optionsHelp(SPECS));
-    return;
-  }
-  let opts: ReturnType<typeof parseOptions<typeof SPECS>>;
-  try {
-    opts = parseOptions(SPECS, argv, process.env);
-  } catch (err) {
-    fail((err as Error).message);
-  }
+  const opts = readCommandLine(SPECS, 'dimse-bench.js');
+  if (!opts) return;
   if (!Number.isInteger(opts.files) || !Number.isInteger(opts.studies) || opts.studies < 1 || opts.files < opts.studies * 8) fail('--files must be at least 8 per study');
   const temp = makeTempDir('dimse-bench-');
   const work = temp.dir;

@@ -16,7 +16,7 @@ import { RunDir } from '../src/run/run-dir';
 import { Orthanc } from '../test/helpers/orthanc';
 import { freePort } from '../test/helpers/ports';
 import { stopChild, track } from '../test/helpers/processes';
-import { optionsHelp, parseOptions } from './lib/args';
+import { readCommandLine } from './lib/args';
 import { generateCorpus } from './lib/corpus';
 import { makeTempDir, treeStats } from './lib/fs';
 import { describeFailure, runMeasured, type RunResult } from './lib/process';
@@ -83,11 +83,8 @@ async function chain(work: string, staging: Orthanc, research: Orthanc, scpPort:
 }
 
 async function main(): Promise<void> {
-  const opts = parseOptions(SPECS, process.argv.slice(2), process.env);
-  if (process.argv.includes('--help')) {
-    process.stdout.write(optionsHelp(SPECS) + '\n');
-    return;
-  }
+  const opts = readCommandLine(SPECS, 'e2e-bench.js');
+  if (!opts) return;
   const tmp = makeTempDir('bench-e2e-');
   const ourPort = await freePort();
   const scpPort = await freePort();

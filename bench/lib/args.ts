@@ -72,3 +72,20 @@ export function optionsHelp(specs: OptionSpecs): string {
     .map(([key, s]) => `  ${flagName(key).padEnd(22)} ${s.help} (default ${Array.isArray(s.default) ? s.default.join(',') || 'none' : s.default === '' ? 'none' : String(s.default)}; env ${envName(key)})`)
     .join('\n');
 }
+
+/**
+ * A benchmark's command line: prints usage and returns undefined for --help; a bad option prints one
+ * line and exits 2.
+ */
+export function readCommandLine<S extends OptionSpecs>(specs: S, script: string, argv = process.argv.slice(2), env: Readonly<Record<string, string | undefined>> = process.env): ParsedOptions<S> | undefined {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`Usage: node dist/bench/${script} [options]\n${optionsHelp(specs)}\n`);
+    return undefined;
+  }
+  try {
+    return parseOptions(specs, argv, env);
+  } catch (err) {
+    process.stderr.write(`${script}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}

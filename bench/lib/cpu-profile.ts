@@ -119,3 +119,10 @@ export function frameLabel(frame: CallFrame): string {
 export function fn(name: string | RegExp, urlPart?: string): (frame: CallFrame) => boolean {
   return (frame) => (typeof name === 'string' ? frame.functionName === name : name.test(frame.functionName)) && (urlPart === undefined || frame.url.includes(urlPart));
 }
+
+/** The functions with the most self time, as rows for formatTable: name, seconds, share %. */
+export function topSelfRows(profile: CpuProfile, limit: number): Array<[string, number, number]> {
+  return topSelf(profile, limit).map((s) => [s.name, s.micros / 1e6, s.share * 100]);
+}
+
+export const TOP_SELF_COLUMNS = [{ header: 'function' }, { header: 'seconds', decimals: 2 }, { header: 'share %', decimals: 1 }];
