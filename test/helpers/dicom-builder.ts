@@ -25,19 +25,17 @@ export function sorted(elements: Element[]): Element[] {
   return [...elements].sort((a, b) => a.tag - b.tag);
 }
 
-/** A Part-10 file in memory, round-tripped through our writer and reader. */
-export function part10(elements: Element[], tsUid = EXPLICIT_LE): ParsedFile {
-  const ds = sorted(elements);
-  const sopClass = ds.find((e) => e.tag === 0x00080016)?.value?.toString('latin1').replace(/\0/g, '') ?? '1.2.840.10008.5.1.4.1.1.2';
-  const sop = ds.find((e) => e.tag === 0x00080018)?.value?.toString('latin1').replace(/\0/g, '') ?? '1.2.3.4';
-  const meta = buildMeta({ sopClassUid: sopClass, sopInstanceUid: sop, transferSyntaxUid: tsUid });
-  return parsePart10(Buffer.concat(encodePart10(meta, ds, transferSyntax(tsUid)!)));
-}
-
+/** The bytes of a Part-10 file of these elements, its meta group naming the dataset's own SOP UIDs. */
 export function part10Bytes(elements: Element[], tsUid = EXPLICIT_LE): Buffer {
   const ds = sorted(elements);
-  const meta = buildMeta({ sopClassUid: '1.2.840.10008.5.1.4.1.1.2', sopInstanceUid: '1.2.3.4', transferSyntaxUid: tsUid });
+  const uid = (tag: number, fallback: string): string => ds.find((e) => e.tag === tag)?.value?.toString('latin1').replace(/\0/g, '') ?? fallback;
+  const meta = buildMeta({ sopClassUid: uid(0x00080016, '1.2.840.10008.5.1.4.1.1.2'), sopInstanceUid: uid(0x00080018, '1.2.3.4'), transferSyntaxUid: tsUid });
   return Buffer.concat(encodePart10(meta, ds, transferSyntax(tsUid)!));
+}
+
+/** A Part-10 file in memory, round-tripped through our writer and reader. */
+export function part10(elements: Element[], tsUid = EXPLICIT_LE): ParsedFile {
+  return parsePart10(part10Bytes(elements, tsUid));
 }
 
 /** A CT-like dataset full of fake PHI, nested sequences included. */
