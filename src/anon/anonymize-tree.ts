@@ -20,6 +20,8 @@ export interface AnonymizeSummary {
   readonly failed: readonly string[];
   readonly bytesOut: number;
   readonly seconds: number;
+  /** Anonymized files whose family name differs from the first seen with their Patient ID: maybe two patients, one ID. */
+  readonly patientNameMismatches: number;
 }
 
 export interface AnonymizeHooks {
@@ -75,6 +77,7 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
   let quarantined = 0;
   let duplicates = 0;
   let bytesOut = 0;
+  let nameMismatches = 0;
   let done = 0;
   const files = hooks.arrivingUntil ? undefined : listInputFiles(settings.inputDir);
   const source = files ? listSource(files, BATCH_FILES) : watchSource(settings.inputDir, hooks.arrivingUntil!, BATCH_FILES);
@@ -85,6 +88,7 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
       case 'anonymized':
         anonymized++;
         bytesOut += outcome.bytes;
+        if (outcome.patientNameDiffers) nameMismatches++;
         break;
       case 'quarantined':
         quarantined++;
@@ -108,6 +112,6 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
   });
   return {
     filesIn: done, anonymized, verified: anonymized, quarantined, quarantinedByReason: byReason,
-    duplicates, failed, bytesOut, seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    duplicates, failed, bytesOut, seconds: Number(process.hrtime.bigint() - started) / 1e9, patientNameMismatches: nameMismatches,
   };
 }

@@ -50,6 +50,8 @@ export interface DeidentifiedFile {
   readonly sopInstanceUid: string;
   readonly patient: PatientPseudonym;
   readonly datesShifted: boolean;
+  /** The family name differs from the one first seen with this Patient ID (and issuer). */
+  readonly patientNameDiffers: boolean;
 }
 
 interface Walk {
@@ -84,7 +86,7 @@ export function deidentify(file: ParsedFile, ctx: DeidentifyContext): Deidentifi
   }
   ctx.identity.linkStudy(studyUid, patient.id);
   const meta = buildMeta({ sopClassUid: uid(TAGS.SOPClassUID), sopInstanceUid, transferSyntaxUid: file.transferSyntax.uid });
-  return { meta, dataset, studyUid, seriesUid, sopInstanceUid, patient, datesShifted: walk.datesShifted };
+  return { meta, dataset, studyUid, seriesUid, sopInstanceUid, patient, datesShifted: walk.datesShifted, patientNameDiffers: !patient.sameName };
 }
 
 function textOf(elements: readonly Element[], tag: number, charset?: string): string {
@@ -93,10 +95,11 @@ function textOf(elements: readonly Element[], tag: number, charset?: string): st
 }
 
 /** One pseudonym per patient (Patient ID + Issuer); without a Patient ID, per study. */
-function patientOf(top: readonly Element[], identity: IdentityMap, charset: string): PatientPseudonym {
+function patientOf(top: readonly Element[], identity: IdentityMap, charset: string): PatientPseudonym & { readonly sameName: boolean } {
   const id = textOf(top, TAGS.PatientID, charset);
   const issuer = textOf(top, TAGS.IssuerOfPatientID, charset);
-  if (id) return identity.patient(id, issuer);
+  const familyName = textOf(top, TAGS.PatientName, charset).split('=')[0].split('^')[0];
+  if (id) return identity.patient(id, issuer, familyName);
   return identity.patient(`no-patient-id:${textOf(top, TAGS.StudyInstanceUID)}`, '');
 }
 

@@ -51,6 +51,10 @@ export function formatSummary(s: AnonymizeSummary): string {
   ];
   if (s.duplicates) lines.push(`duplicates:   ${s.duplicates} (identical copies, skipped)`);
   if (s.failed.length) lines.push(`failed:       ${s.failed.length}`, ...s.failed.slice(0, 20).map((f) => `  ${f}`));
+  if (s.patientNameMismatches) {
+    lines.push(`warning:      ${s.patientNameMismatches} files name a different patient than the first file with the same Patient ID ` +
+      '(and issuer): they share one pseudonym. If two patients share an ID, set Issuer of Patient ID at the source.');
+  }
   const rate = s.seconds > 0 ? (s.filesIn / s.seconds).toFixed(0) : '-';
   lines.push(`time:         ${s.seconds.toFixed(1)} s (${rate} files/s)`);
   return lines.join('\n');

@@ -99,6 +99,23 @@ test('dates of one patient keep their intervals across studies', () => {
   assert.equal(byPatient.size, 2);
 });
 
+test('two patients sharing a Patient ID are reported in the summary', () => {
+  const shared = join(dir, 'shared-id');
+  const template = parsePart10(readFileSync(join(FIXTURES, 'ts', 'CT_small.dcm')));
+  ['SHARER^ONE', 'OTHER^TWO'].forEach((name, i) => {
+    const file = parsePart10(Buffer.concat(encodePart10(template.meta, template.dataset, template.transferSyntax)));
+    putElement(file.dataset, { tag: 0x00100020, vr: 'LO', value: encodeAscii('SHARED-ID', 'LO') });
+    putElement(file.dataset, { tag: 0x00100010, vr: 'PN', value: encodeAscii(name, 'PN') });
+    putElement(file.dataset, { tag: 0x00080018, vr: 'UI', value: encodeAscii(`1.2.99.77.${i}`, 'UI') });
+    mkdirSync(shared, { recursive: true });
+    writeFileSync(join(shared, `${i}.dcm`), Buffer.concat(encodePart10(file.meta, file.dataset, file.transferSyntax)));
+  });
+  const res = runCli(['anonymize', shared, join(dir, 'shared-out', 'out'), '--identity', join(dir, 'shared.db')], env);
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /warning: +1 files name a different patient than the first file with the same Patient ID/);
+  assert.doesNotMatch(res.stdout + res.stderr, /SHARER|OTHER|SHARED-ID/, 'the warning names no one');
+});
+
 test('user mistakes get one line and exit 2, never a stack trace', () => {
   const badConfig = join(dir, 'bad.json');
   writeFileSync(badConfig, JSON.stringify({ allowedModalities: ['ct'], profile: { retainLongitudinal: 'sometimes' } }));

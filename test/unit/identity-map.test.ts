@@ -83,3 +83,28 @@ test('dicomRoot validation', () => {
   assert.match(validateDicomRoot('1.02.3')!, /leading zeros/);
   assert.match(validateDicomRoot('1.2.' + '1'.repeat(50))!, /too long/);
 });
+
+test('a Patient ID seen with another family name is flagged, never split or merged silently; the name itself is not stored', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const path = join(dir, 'id.db');
+    const map = IdentityMap.open(path, { keyFile: join(dir, 'key') });
+    const first = map.transaction(() => map.patient('MRN7', '', 'Doe'));
+    assert.equal(first.sameName, true);
+    assert.equal(map.transaction(() => map.patient('MRN7', '', "DOE")).sameName, true, 'case and punctuation do not count');
+    const other = map.transaction(() => map.patient('MRN7', '', 'Roe'));
+    assert.equal(other.sameName, false);
+    assert.equal(other.id, first.id, 'one pseudonym per Patient ID + issuer, as specified');
+    assert.equal(map.transaction(() => map.patient('MRN7', 'SITE B', 'Roe')).sameName, true, 'another issuer is another patient');
+    map.close();
+    const reopened = IdentityMap.open(path, { keyFile: join(dir, 'key') });
+    assert.equal(reopened.transaction(() => reopened.patient('MRN7', '', 'Roe')).sameName, false, 'remembered across runs');
+    reopened.close();
+    const db = new Database(path, { readonly: true });
+    const checks = db.prepare('select name_check from patient_map').pluck().all() as string[];
+    db.close();
+    assert.ok(checks.every((c) => /^[0-9a-f]{32}$/.test(c)), 'a keyed hash, not the name');
+  } finally {
+    cleanup();
+  }
+});

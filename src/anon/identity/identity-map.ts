@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { PipelineError } from '../../errors';
 import { loadOrCreateKey, resolveKeyFile } from './key-file';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './schema';
+import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION } from './schema';
 
 export interface IdentityMapOptions {
   /** Root for new UIDs; '2.25' (UUID-derived) when absent. */
@@ -18,6 +18,8 @@ export interface PatientPseudonym {
   readonly id: string;
   readonly name: string;
   readonly dateOffsetDays: number;
+  /** Keyed hash of the family name first seen with this Patient ID, if any. */
+  readonly nameCheck?: string;
 }
 
 export type ValueKind = 'accession_no' | 'study_id';
@@ -73,6 +75,10 @@ export class IdentityMap {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.exec(SCHEMA_SQL);
+      for (const m of MIGRATIONS) {
+        const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(${m.table})`).all().map((c) => c.name);
+        if (!columns.includes(m.column)) db.exec(`ALTER TABLE ${m.table} ADD COLUMN ${m.column} ${m.definition}`);
+      }
       db.prepare("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
     } catch (err) {
       throw new PipelineError('E_IDENTITY', `cannot open identity database ${path}: ${(err as Error).message}`, { cause: err });
@@ -86,8 +92,9 @@ export class IdentityMap {
       uidGet: db.prepare<[string], { cleaned: string }>('SELECT cleaned FROM uid_map WHERE original = ?'),
       uidPut: db.prepare('INSERT OR IGNORE INTO uid_map(original, cleaned, created_at) VALUES (?, ?, ?)'),
       rolePut: db.prepare('INSERT OR IGNORE INTO uid_role(original, role) VALUES (?, ?)'),
-      patientGet: db.prepare<[string, string], { cleaned: string; cleaned_name: string; date_offset_days: number }>(
-        'SELECT cleaned, cleaned_name, date_offset_days FROM patient_map WHERE original = ? AND issuer = ?'),
+      patientGet: db.prepare<[string, string], { cleaned: string; cleaned_name: string; date_offset_days: number; name_check: string | null }>(
+        'SELECT cleaned, cleaned_name, date_offset_days, name_check FROM patient_map WHERE original = ? AND issuer = ?'),
+      patientNameCheckPut: db.prepare('UPDATE patient_map SET name_check = ? WHERE original = ? AND issuer = ? AND name_check IS NULL'),
       patientPut: db.prepare('INSERT OR IGNORE INTO patient_map(original, issuer, cleaned, cleaned_name, date_offset_days, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       valueGet: db.prepare<[string, string], { cleaned: string }>('SELECT cleaned FROM value_map WHERE kind = ? AND original = ?'),
       valuePut: db.prepare('INSERT OR IGNORE INTO value_map(kind, original, cleaned, created_at) VALUES (?, ?, ?, ?)'),
@@ -129,20 +136,36 @@ export class IdentityMap {
     return `${this.root}.${value}`;
   }
 
-  patient(patientId: string, issuer: string): PatientPseudonym {
+  /**
+   * The patient's pseudonym. familyName, when given, is remembered as a keyed hash the first time;
+   * `sameName` then says whether this file's family name is the one first seen with the ID (two
+   * patients sharing an ID without an issuer would otherwise merge silently).
+   */
+  patient(patientId: string, issuer: string, familyName = ''): PatientPseudonym & { readonly sameName: boolean } {
     const cacheKey = `${issuer}\0${patientId}`;
-    const cached = this.patientCache.get(cacheKey);
-    if (cached) return cached;
-    let row = this.stmt.patientGet.get(patientId, issuer);
-    while (!row) {
-      const id = randomCode('P', 11);
-      const offset = -randomInt(this.shift.min, this.shift.max + 1);
-      this.stmt.patientPut.run(patientId, issuer, id, id, offset, new Date().toISOString());
-      row = this.stmt.patientGet.get(patientId, issuer);
+    const check = familyName ? this.nameCheck(familyName) : undefined;
+    let pseudonym = this.patientCache.get(cacheKey);
+    if (!pseudonym || (check && !pseudonym.nameCheck)) {
+      let row = this.stmt.patientGet.get(patientId, issuer);
+      while (!row) {
+        const id = randomCode('P', 11);
+        const offset = -randomInt(this.shift.min, this.shift.max + 1);
+        this.stmt.patientPut.run(patientId, issuer, id, id, offset, new Date().toISOString());
+        row = this.stmt.patientGet.get(patientId, issuer);
+      }
+      if (check && !row.name_check) {
+        this.stmt.patientNameCheckPut.run(check, patientId, issuer);
+        row = this.stmt.patientGet.get(patientId, issuer)!;
+      }
+      pseudonym = { id: row.cleaned, name: row.cleaned_name, dateOffsetDays: row.date_offset_days, nameCheck: row.name_check ?? undefined };
+      remember(this.patientCache, cacheKey, pseudonym);
     }
-    const pseudonym = { id: row.cleaned, name: row.cleaned_name, dateOffsetDays: row.date_offset_days };
-    remember(this.patientCache, cacheKey, pseudonym);
-    return pseudonym;
+    return { ...pseudonym, sameName: !check || !pseudonym.nameCheck || pseudonym.nameCheck === check };
+  }
+
+  private nameCheck(familyName: string): string | undefined {
+    const letters = familyName.toUpperCase().replace(/[^\p{L}\p{N}]+/gu, '');
+    return letters ? createHmac('sha256', this.key).update(`name\0${letters}`).digest('hex').slice(0, 32) : undefined;
   }
 
   value(kind: ValueKind, original: string): string {

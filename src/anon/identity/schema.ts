@@ -5,6 +5,14 @@
  */
 export const SCHEMA_VERSION = 1;
 
+/**
+ * Columns added after a database may have been created; each is added when missing.
+ * name_check: keyed hash of the family name first seen with a Patient ID (never the name itself).
+ */
+export const MIGRATIONS: ReadonlyArray<{ table: string; column: string; definition: string }> = [
+  { table: 'patient_map', column: 'name_check', definition: 'TEXT' },
+];
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS uid_map (
@@ -24,6 +32,7 @@ CREATE TABLE IF NOT EXISTS patient_map (
   cleaned_name TEXT NOT NULL,
   date_offset_days INTEGER NOT NULL CHECK (date_offset_days <> 0),
   created_at TEXT NOT NULL,
+  name_check TEXT,
   PRIMARY KEY (original, issuer)
 );
 CREATE TABLE IF NOT EXISTS value_map (

@@ -48,6 +48,9 @@ export async function anonymizeStep(ctx: RunContext, arrivingUntil?: Promise<unk
   const text = formatSummary(summary);
   ctx.run.writeText(RUN_FILES.anonymizeOutput, text + '\n');
   ctx.run.overview(`Anonymized ${summary.anonymized} files (all verified), quarantined ${summary.quarantined}, see ${RUN_FILES.anonymizeOutput}`);
+  if (summary.patientNameMismatches) {
+    ctx.run.overview(`Warning: ${summary.patientNameMismatches} files name a different patient than the first file with their Patient ID, see ${RUN_FILES.anonymizeOutput}`);
+  }
   ctx.logger.info({ step: 'anonymize', anonymized: summary.anonymized, quarantined: summary.quarantinedByReason, failed: summary.failed.length }, 'anonymize done');
   if (summary.failed.length) {
     throw new PipelineError('E_STEP', `${summary.failed.length} files could not be read or written (see ${ctx.run.file(RUN_FILES.anonymizeOutput)}); fix the cause and resume with -r`);
