@@ -1,12 +1,12 @@
 import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { findElement, type Element } from '../dicom/dataset';
+import type { Element } from '../dicom/dataset';
 import { isFileRange, type Chunk } from '../dicom/file-range';
 import { readLargePart10 } from '../dicom/large-file';
 import { parseDataset, parseMetaGroup, parsePart10, type ParsedFile } from '../dicom/parse';
 import { encodePart10Chunks } from '../dicom/serialize';
 import type { TransferSyntax } from '../dicom/transfer-syntax';
-import { decodeText } from '../dicom/values';
+import { textOf } from '../dicom/values';
 import { DicomParseError, PipelineError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { deidentify, TAGS, type DeidentifiedFile, type DeidentifyContext } from './deidentify';
@@ -76,11 +76,6 @@ function load(input: string): ParsedFile {
   return statSync(input).size > LARGE_FILE_BYTES ? readLargePart10(input) : parsePart10(readFileSync(input));
 }
 
-function textOf(parsed: ParsedFile, tag: number): string {
-  const el = findElement(parsed.dataset, tag);
-  return el ? decodeText(el) : '';
-}
-
 interface Screened {
   readonly input: string;
   readonly parsed: ParsedFile;
@@ -99,9 +94,9 @@ function screen(input: string, env: FileEnvironment): Screened | FileOutcome {
     }
     const verdict = quarantineVerdict(parsed.dataset, env.quarantine, env.options.cleanStructuredContent);
     if (verdict) return quarantine(env, input, verdict.reason, verdict.detail);
-    const sopInstanceUid = textOf(parsed, TAGS.SOPInstanceUID);
+    const sopInstanceUid = textOf(parsed.dataset, TAGS.SOPInstanceUID);
     if (!sopInstanceUid) return quarantine(env, input, 'SOP Instance UID missing');
-    if (!textOf(parsed, TAGS.StudyInstanceUID) || !textOf(parsed, TAGS.SeriesInstanceUID)) {
+    if (!textOf(parsed.dataset, TAGS.StudyInstanceUID) || !textOf(parsed.dataset, TAGS.SeriesInstanceUID)) {
       return quarantine(env, input, 'Study or Series Instance UID missing');
     }
     return { input, parsed, sopInstanceUid };

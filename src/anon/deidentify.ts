@@ -2,7 +2,7 @@ import { findElement, putElement, type Element, type Item } from '../dicom/datas
 import { lookupTag } from '../dicom/dictionary';
 import { buildMeta } from '../dicom/part10';
 import { parseUnknownSequence, type ParsedFile } from '../dicom/parse';
-import { decodeText, decodeTextValues, encodeAscii } from '../dicom/values';
+import { decodeText, decodeTextValues, encodeAscii, textOf } from '../dicom/values';
 import { shiftDate, shiftDateTime } from './dates';
 import { dummyValue } from './dummy-values';
 import type { IdentityMap, PatientPseudonym } from './identity/identity-map';
@@ -87,11 +87,6 @@ export function deidentify(file: ParsedFile, ctx: DeidentifyContext): Deidentifi
   ctx.identity.linkStudy(studyUid, patient.id);
   const meta = buildMeta({ sopClassUid: uid(TAGS.SOPClassUID), sopInstanceUid, transferSyntaxUid: file.transferSyntax.uid });
   return { meta, dataset, studyUid, seriesUid, sopInstanceUid, patient, datesShifted: walk.datesShifted, patientNameDiffers: !patient.sameName };
-}
-
-function textOf(elements: readonly Element[], tag: number, charset?: string): string {
-  const el = findElement(elements, tag);
-  return el ? decodeText(el, charset) : '';
 }
 
 /** One pseudonym per patient (Patient ID + Issuer); without a Patient ID, per study. */

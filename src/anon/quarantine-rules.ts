@@ -1,5 +1,5 @@
 import { findElement, type Element } from '../dicom/dataset';
-import { decodeText, decodeTextValues } from '../dicom/values';
+import { decodeTextValues, textOf } from '../dicom/values';
 
 export interface QuarantineRules {
   /** Series Description containing "patient protocol". */
@@ -57,18 +57,13 @@ const TAG = {
   SeriesDescription: 0x0008103e, ManufacturerModelName: 0x00081090, BurnedInAnnotation: 0x00280301,
 };
 
-function text(dataset: readonly Element[], tag: number, charset?: string): string {
-  const el = findElement(dataset, tag);
-  return el ? decodeText(el, charset) : '';
-}
-
 /** The first rule (in the documented order) that the file breaks, or undefined. */
 export function quarantineVerdict(dataset: readonly Element[], rules: QuarantineRules, cleanStructuredContent: boolean): QuarantineVerdict | undefined {
-  const charset = text(dataset, 0x00080005);
-  const seriesDescription = text(dataset, TAG.SeriesDescription, charset).toLowerCase();
+  const charset = textOf(dataset, 0x00080005);
+  const seriesDescription = textOf(dataset, TAG.SeriesDescription, charset).toLowerCase();
   if (rules.patientProtocol && seriesDescription.includes('patient protocol')) return { reason: 'patient protocol' };
   if (rules.screenCapture) {
-    const imageType = text(dataset, TAG.ImageType).toLowerCase();
+    const imageType = textOf(dataset, TAG.ImageType).toLowerCase();
     if (seriesDescription.includes('save') || imageType.includes('save')) return { reason: 'likely screen capture' };
   }
   const modalityElement = findElement(dataset, TAG.Modality);
@@ -84,11 +79,11 @@ export function quarantineVerdict(dataset: readonly Element[], rules: Quarantine
   }
   if (hasEmbeddedOverlay(dataset)) return { reason: 'overlay embedded in pixel data' };
   if (rules.suspectEquipment.length) {
-    const equipment = `${text(dataset, TAG.Manufacturer, charset)}\n${text(dataset, TAG.ManufacturerModelName, charset)}`.toLowerCase();
+    const equipment = `${textOf(dataset, TAG.Manufacturer, charset)}\n${textOf(dataset, TAG.ManufacturerModelName, charset)}`.toLowerCase();
     const hit = rules.suspectEquipment.find((s) => equipment.includes(s.toLowerCase()));
     if (hit) return { reason: 'suspect manufacturer or model', detail: hit };
   }
-  const sopClass = text(dataset, TAG.SOPClassUID);
+  const sopClass = textOf(dataset, TAG.SOPClassUID);
   if (!sopClass) return { reason: 'SOP Class UID missing' };
   if (rules.riskySopClasses && !rules.allowSopClasses.includes(sopClass)) {
     const risky = RISKY_SOP_CLASSES.find(([root]) => sopClass === root || sopClass.startsWith(`${root}.`));

@@ -1,5 +1,5 @@
 import { convertBytes } from 'dicom-character-set';
-import type { Element } from './dataset';
+import { findElement, type Element } from './dataset';
 import { CHARSET_VRS, paddingByte } from './vr';
 
 /** Strips the trailing padding (spaces and NULs) and, for text other than LT/ST/UT, leading spaces. */
@@ -54,4 +54,10 @@ export function readUint32(element: Element, littleEndian: boolean): number | un
   const v = element.value;
   if (!v || v.length < 4) return undefined;
   return littleEndian ? v.readUInt32LE(0) : v.readUInt32BE(0);
+}
+
+/** The decoded text of an attribute at this level, or '' when it is absent. */
+export function textOf(elements: readonly Element[], tag: number, specificCharacterSet?: string): string {
+  const el = findElement(elements, tag);
+  return el ? decodeText(el, specificCharacterSet) : '';
 }

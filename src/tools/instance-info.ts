@@ -1,10 +1,9 @@
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import fg from 'fast-glob';
-import { findElement, type Element } from '../dicom/dataset';
 import { readLargePart10 } from '../dicom/large-file';
 import { parsePart10, type ParsedFile } from '../dicom/parse';
-import { decodeText } from '../dicom/values';
+import { textOf } from '../dicom/values';
 import { DicomParseError, errorMessage } from '../errors';
 
 /** Above this size a file is read with readLargePart10: Pixel Data stays on disk. */
@@ -77,11 +76,6 @@ export function readInstanceInfo(path: string): InstanceInfo {
     patientName: text(TAG.PatientName),
     patientId: text(TAG.PatientID),
   };
-}
-
-function textOf(elements: readonly Element[], tag: number, charset?: string): string {
-  const el = findElement(elements, tag);
-  return el ? decodeText(el, charset) : '';
 }
 
 /** Never throws for a bad file: parse and read errors become the reported reason. */
