@@ -11,6 +11,7 @@ import { DicomParseError, PipelineError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
 import { deidentify, TAGS, type DeidentifiedFile, type DeidentifyContext } from './deidentify';
 import { quarantineVerdict, type QuarantineRules } from './quarantine-rules';
+import type { PhiIgnore } from './phi-tokens';
 import { collectPhiTokens, findPhi } from './verify';
 
 export type ClaimResult = 'first' | 'same' | 'conflict';
@@ -26,7 +27,7 @@ export interface FileEnvironment extends DeidentifyContext {
   readonly quarantineDir: string;
   readonly quarantine: QuarantineRules;
   /** Values the verifier never counts as PHI (white list, our dummies): built once per thread. */
-  readonly phiIgnore: ReadonlySet<string>;
+  readonly phiIgnore: PhiIgnore;
   /**
    * Claims original SOP Instance UIDs for this run, a batch at a time: 'first' for the first file,
    * 'same' for an identical copy of an earlier file, 'conflict' for different content under a UID

@@ -1,9 +1,10 @@
-import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { relative, resolve, sep } from 'node:path';
 import { PipelineError } from '../errors';
 import type { FileOutcome } from './anonymize-file';
 import { BATCH_FILES, runPool } from './pool';
+import { appendQuarantineRecord } from './quarantine-log';
 import { listInputFiles, listSource, watchSource } from './file-source';
 import { IdentityMap } from './identity/identity-map';
 import { WhiteList } from './white-list';
@@ -70,7 +71,6 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
   const started = process.hrtime.bigint();
   mkdirSync(settings.outputDir, { recursive: true });
   mkdirSync(settings.quarantineDir, { recursive: true });
-  const reasonsFile = resolve(settings.quarantineDir, 'quarantine.jsonl');
   const byReason: Record<string, number> = {};
   const failed: string[] = [];
   let anonymized = 0;
@@ -93,13 +93,13 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
       case 'quarantined':
         quarantined++;
         byReason[outcome.reason] = (byReason[outcome.reason] ?? 0) + 1;
-        appendFileSync(reasonsFile, JSON.stringify({
+        appendQuarantineRecord(settings.quarantineDir, {
           file: relative(resolve(settings.inputDir), outcome.input),
           copy: relative(resolve(settings.quarantineDir), outcome.copy),
           reason: outcome.reason,
           ...(outcome.detail ? { detail: outcome.detail } : {}),
           at: new Date().toISOString(),
-        }) + '\n');
+        });
         break;
       case 'duplicate':
         duplicates++;

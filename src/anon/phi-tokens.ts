@@ -15,6 +15,14 @@ interface Token {
   readonly strong: boolean;
 }
 
+/** Values reviewed as no PHI, normalized, with their padded forms for phrase checks: built once per thread. */
+export class PhiIgnore {
+  readonly phrases: readonly string[];
+  constructor(readonly values: ReadonlySet<string>) {
+    this.phrases = [...values].map((v) => ` ${v} `);
+  }
+}
+
 /** Values of an original that must not appear in its output. */
 export class PhiTokens {
   /** Tokens by their first word: a value is searched word by word, not token by token. */
@@ -23,13 +31,14 @@ export class PhiTokens {
   readonly uids = new Map<string, number>();
 
   /**
-   * ignore: values that are no PHI (white list, dummies). A weak token that is a phrase of one of
-   * them is no PHI either: a removed "CT CHEST" must not flag a white-listed "CT CHEST W/CONTRAST".
+   * ignore: values that are no PHI (white list, dummies), plus this file's own `notPhi` values. A
+   * weak token that is a phrase of a reviewed value is no PHI either: a removed "CT CHEST" must not
+   * flag a white-listed "CT CHEST W/CONTRAST".
    */
-  private readonly reviewedPhrases: readonly string[];
+  private readonly notPhiPhrases: readonly string[];
 
-  constructor(private readonly ignore: ReadonlySet<string>) {
-    this.reviewedPhrases = [...ignore].map((v) => ` ${v} `);
+  constructor(private readonly ignore: PhiIgnore, private readonly notPhi: ReadonlySet<string> = new Set()) {
+    this.notPhiPhrases = [...notPhi].map((v) => ` ${v} `);
   }
 
   /** Every text token (for reports and tests). */
@@ -48,8 +57,9 @@ export class PhiTokens {
       const text = normalizeForMatch(part);
       // One ideograph or syllable block is a whole name part in Chinese, Japanese or Korean.
       const min = vr !== 'PN' ? 4 : IDEOGRAPHIC.test(text) ? 1 : 3;
-      if (text.length < min || this.ignore.has(text) || !/[\p{L}1-9]/u.test(text)) continue;
-      if (!strong && this.reviewedPhrases.some((phrase) => phrase.includes(` ${text} `))) continue;
+      if (text.length < min || this.ignore.values.has(text) || this.notPhi.has(text) || !/[\p{L}1-9]/u.test(text)) continue;
+      const isPhraseOf = (phrase: string): boolean => phrase.includes(` ${text} `);
+      if (!strong && (this.ignore.phrases.some(isPhraseOf) || this.notPhiPhrases.some(isPhraseOf))) continue;
       const first = text.split(' ')[0];
       const list = this.byFirstWord.get(first) ?? [];
       if (!list.some((t) => t.text === text)) list.push({ text, source, strong });

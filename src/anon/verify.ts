@@ -6,7 +6,7 @@ import { PIXEL_DATA, formatTag, isPrivateCreator, isPrivateTag } from '../dicom/
 import { decodeText, decodeTextValues } from '../dicom/values';
 import { DUMMY_TEXTS } from './dummy-values';
 import type { ProfileOptions } from './options';
-import { isIdentifierKeyword, normalizeForMatch, PhiTokens } from './phi-tokens';
+import { isIdentifierKeyword, normalizeForMatch, PhiIgnore, PhiTokens } from './phi-tokens';
 import type { RuleBook } from './rules/resolve';
 import type { WhiteList } from './white-list';
 
@@ -31,8 +31,8 @@ export function keywordOf(tag: number): string {
 }
 
 /** Values never counted as PHI: the site's white list and our own dummy values, normalized as tokens are. */
-export function phiIgnoreSet(whiteList: WhiteList): ReadonlySet<string> {
-  return new Set<string>([...whiteList.allValues(), ...DUMMY_TEXTS].map(normalizeForMatch));
+export function phiIgnoreSet(whiteList: WhiteList): PhiIgnore {
+  return new PhiIgnore(new Set<string>([...whiteList.allValues(), ...DUMMY_TEXTS].map(normalizeForMatch)));
 }
 
 /** What a value means: the dictionary's VR when the element came as UN or with a VR the dictionary does not allow. */
@@ -53,9 +53,9 @@ function itemsOf(el: Element): readonly Item[] | undefined {
  * that the rules do not keep (at every depth, private data included) becomes a token; then the
  * OUTPUT is searched, at every depth, for any of them.
  */
-export function collectPhiTokens(original: readonly Element[], rules: RuleBook, options: ProfileOptions, whiteList: WhiteList, ignore: ReadonlySet<string> = phiIgnoreSet(whiteList)): PhiTokens {
+export function collectPhiTokens(original: readonly Element[], rules: RuleBook, options: ProfileOptions, whiteList: WhiteList, ignore: PhiIgnore = phiIgnoreSet(whiteList)): PhiTokens {
   const equipment = EQUIPMENT.map((tag) => findElement(original, tag)).filter((e): e is Element => !!e?.value).map((e) => normalizeForMatch(decodeText(e)));
-  const tokens = new PhiTokens(equipment.length ? new Set([...ignore, ...equipment]) : ignore);
+  const tokens = new PhiTokens(ignore, new Set(equipment));
   const datesArePhi = options.retainLongitudinal !== 'full';
   const walk = (elements: readonly Element[], inherited: string): void => {
     const own = findElement(elements, CHARSET);

@@ -4,6 +4,12 @@ import { writeFileAtomic } from '../util/atomic-write';
 
 const RUN_NAME = /^run_at_(\d+)$/;
 
+/** YYYY-MM-DD HH:MM in local time, as overview.txt has always written it. */
+export function overviewTime(d = new Date()): string {
+  const p = (n: number): string => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
+}
+
 export type StepName = 'select' | 'pull' | 'anonymize' | 'protocol' | 'hook' | 'push' | 'mark';
 export const STEPS: readonly StepName[] = ['select', 'pull', 'anonymize', 'protocol', 'hook', 'push', 'mark'];
 

@@ -10,7 +10,7 @@ import { loadOrCreateKey, resolveKeyFile } from '../anon/identity/key-file';
 import { Journal } from './journal';
 import { echoPeers, peersFromConfig } from './preflight';
 import { openReviewSource } from './review';
-import { RunDir, STEPS, type RunState, type StepName, type StepState } from './run-dir';
+import { overviewTime, RunDir, STEPS, type RunState, type StepName, type StepState } from './run-dir';
 import { anonymizeStep } from './steps/anonymize';
 import { hookStep } from './steps/hook';
 import { markStep } from './steps/mark';
@@ -29,11 +29,6 @@ export interface RunRequest {
 export interface RunResult {
   readonly exitCode: 0 | 1 | 3;
   readonly runDir: string;
-}
-
-function localTime(d = new Date()): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 /** In a practice run identity.db is never written: the run works on a snapshot of it. */
@@ -126,8 +121,8 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
       return { exitCode: 0, runDir: run.path };
     }
     say(`Working directory: ${run.path}`);
-    if (req.resume) run.overview(`Resuming at ${localTime()} from step ${first}`);
-    else run.overview(`Starting at ${localTime()}${options.practice ? ' (practice run)' : ''}${options.noPush ? ' (no push)' : ''}`);
+    if (req.resume) run.overview(`Resuming at ${overviewTime()} from step ${first}`);
+    else run.overview(`Starting at ${overviewTime()}${options.practice ? ' (practice run)' : ''}${options.noPush ? ' (no push)' : ''}`);
     if (!req.resume) run.saveState(state);
 
     const remaining = STEPS.slice(STEPS.indexOf(first));

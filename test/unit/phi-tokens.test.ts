@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PhiTokens } from '../../src/anon/phi-tokens';
+import { PhiIgnore, PhiTokens } from '../../src/anon/phi-tokens';
 
 test('person names count by component: 3+ letters, or any ideographic part', () => {
-  const t = new PhiTokens(new Set());
+  const t = new PhiTokens(new PhiIgnore(new Set()));
   t.addText('Wang^XiaoDong=王^小东', 0x00100010, 'PN');
   t.addText('Li^Bo', 0x00101001, 'PN');
   assert.deepEqual(t.texts().sort(), ['WANG', 'XIAODONG', '小东', '王'].sort());
 });
 
 test('other values count whole (4+), not all-zero, not ignored ones', () => {
-  const t = new PhiTokens(new Set(['CT CHEST']));
+  const t = new PhiTokens(new PhiIgnore(new Set(['CT CHEST'])));
   t.addText('CT CHEST', 0x00081030, 'LO');
   t.addText('0000', 0x00181000, 'LO');
   t.addText('AB', 0x00081010, 'SH');
@@ -19,7 +19,7 @@ test('other values count whole (4+), not all-zero, not ignored ones', () => {
 });
 
 test('matches whole words only; weak tokens are not searched in coded values', () => {
-  const t = new PhiTokens(new Set());
+  const t = new PhiTokens(new PhiIgnore(new Set()));
   t.addText('LEE^ANN', 0x00100010, 'PN');
   t.addText('HEAD', 0x00081030, 'LO');
   t.addText('SAINT EXAMPLE HOSPITAL', 0x00080080, 'LO', true);

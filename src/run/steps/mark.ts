@@ -1,5 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readQuarantineLog } from '../../anon/quarantine-log';
 import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
 import type { StudyOutcome } from '../review';
 import { studyPlans, type StudyPlan } from '../study-plan';
@@ -10,12 +9,8 @@ export interface MarkResult extends StepOutcome {
 
 /** Quarantine reasons of a study's files, from the identified copies' paths (from_staging/<Study>/...). */
 function quarantinedStudies(ctx: RunContext): Map<string, Set<string>> {
-  const log = join(ctx.run.file(RUN_FILES.quarantine), 'quarantine.jsonl');
   const out = new Map<string, Set<string>>();
-  if (!existsSync(log)) return out;
-  for (const line of readFileSync(log, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const { file, reason } = JSON.parse(line) as { file: string; reason: string };
+  for (const { file, reason } of readQuarantineLog(ctx.run.file(RUN_FILES.quarantine))) {
     const study = file.split('/')[0];
     out.set(study, (out.get(study) ?? new Set()).add(reason));
   }

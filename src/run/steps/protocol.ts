@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readQuarantineLog } from '../../anon/quarantine-log';
 import { join } from 'node:path';
 import { findElement } from '../../dicom/dataset';
 import { readLargePart10 } from '../../dicom/large-file';
@@ -6,20 +6,11 @@ import { decodeText } from '../../dicom/values';
 import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
 import { runStudies } from './select';
 
-interface QuarantineRecord {
-  readonly copy: string;
-  readonly reason: string;
-}
-
 /** Study UIDs of the files quarantined as "patient protocol" (read from the identified copies). */
 function foundProtocolStudies(ctx: RunContext): Set<string> {
   const dir = ctx.run.file(RUN_FILES.quarantine);
-  const log = join(dir, 'quarantine.jsonl');
   const found = new Set<string>();
-  if (!existsSync(log)) return found;
-  for (const line of readFileSync(log, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    const record = JSON.parse(line) as QuarantineRecord;
+  for (const record of readQuarantineLog(dir)) {
     if (record.reason !== 'patient protocol') continue;
     const study = findElement(readLargePart10(join(dir, record.copy)).dataset, 0x0020000d);
     if (study) found.add(decodeText(study));

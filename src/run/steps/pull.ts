@@ -15,10 +15,9 @@ export function instanceHash(ctx: RunContext, sopInstanceUid: string): string {
   return `hmac:${createHmac('sha256', ctx.journalKey).update(`journal\0${sopInstanceUid}`).digest('hex').slice(0, 32)}`;
 }
 
-/** Counts files and studies received: from_staging/<Study>/<Series>/<SOP>.dcm as our SCP writes them. */
-export function countReceived(dir: string): { files: number; studies: number } {
-  const files = fg.sync('*/*/*.dcm', { cwd: dir, onlyFiles: true });
-  return { files: files.length, studies: new Set(files.map((f) => f.split('/')[0])).size };
+/** Files received: from_staging/<Study>/<Series>/<SOP>.dcm as our SCP writes them. */
+function receivedFiles(dir: string): string[] {
+  return fg.sync('*/*/*.dcm', { cwd: dir, onlyFiles: true });
 }
 
 export function readPullReport(ctx: RunContext): PullReport | undefined {
@@ -54,8 +53,9 @@ export async function pullStep(ctx: RunContext): Promise<StepOutcome & { partial
     `${s.studyInstanceUid}: expected ${s.expected}, received ${s.received}, failed ${s.failed}; C-MOVE ${s.moveStatus}` +
     (s.retries ? `; ${s.retries} retry round(s)` : '') + (s.error ? `; ${s.error}` : ''));
   ctx.run.writeLines(RUN_FILES.pullOutput, lines);
-  const received = countReceived(dir);
-  ctx.journal.append(fg.sync('*/*/*.dcm', { cwd: dir }).map((f) => ({ event: 'received' as const, instance: instanceHash(ctx, basename(f, '.dcm')) })));
+  const files = receivedFiles(dir);
+  const received = { files: files.length, studies: new Set(files.map((f) => f.split('/')[0])).size };
+  ctx.journal.append(files.map((f) => ({ event: 'received' as const, instance: instanceHash(ctx, basename(f, '.dcm')) })));
   ctx.run.overview(`Received ${received.files} files containing ${received.studies} studies`);
   const incomplete = report.studies.filter((s) => s.failed > 0 || s.error || s.expected === 0);
   if (incomplete.length) ctx.run.overview(`${incomplete.length} studies could not be pulled completely, see ${RUN_FILES.pullOutput}`);

@@ -4,16 +4,12 @@ import { createProgress } from '../../util/progress';
 import { crashPoint } from '../crash-point';
 import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
 import type { JournalEntry } from '../journal';
+import { overviewTime } from '../run-dir';
 import { studyPlans } from '../study-plan';
 
 export interface PushStepResult extends StepOutcome {
   /** Some studies were not confirmed: the step must run again on resume. */
   readonly partial: boolean;
-}
-
-function localTime(d = new Date()): string {
-  const p = (n: number): string => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}`;
 }
 
 /**
@@ -55,7 +51,7 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
     report.failed.slice(0, 5).map((f) => `\n\t${basename(f.path)}: ${f.reason}`).join(''));
   ctx.run.appendText(RUN_FILES.pushOutput, lines.map((l) => `${l}\n`).join(''));
   ctx.run.writeJson(RUN_FILES.pushReport, reports);
-  ctx.run.overview(`Push completed at ${localTime()}`);
+  ctx.run.overview(`Push completed at ${overviewTime()}`);
   const already = plans.length - todo.length;
   const firstProblem = failedStudies.map(({ report }) => report.failed[0]?.reason ?? (report.unconfirmed.length ? 'stored but not found by C-FIND at the destination' : undefined)).find(Boolean);
   return {
