@@ -5,12 +5,12 @@
  * the peer went silent, aborted or closed.
  */
 import { connect, type Socket } from 'node:net';
-import { PipelineError } from '../errors';
+import { errorMessage, PipelineError } from '../errors';
 import { findElement, type Element } from './dataset';
 import { lookupTag } from './dictionary';
 import { COMMAND, isResponse, type DimseCommand } from './dimse-command';
 import { Association, Dataset, DISABLED_TIMEOUT_MS, NetworkBase, routeIncomingPdus } from './dimse-lib';
-import { MessageAssembler, PduError, encodeMessage, parsePDataTf, type DimseMessage } from './dimse-pdata';
+import { DatasetFragmenter, MessageAssembler, PduError, encodeMessage, fragmentSize, parsePDataTf, type DimseMessage } from './dimse-pdata';
 import { describeAbort, describeReject, isTransientReject, rejectHint, type RejectParams } from './dimse-pdu-text';
 import { STATUS_PENDING, STATUS_PENDING_WARNING } from './dimse-status';
 import { parseDataset } from './parse';
@@ -21,6 +21,8 @@ import { binaryValueSize, isTextVr } from './vr';
 export const VERIFICATION = '1.2.840.10008.1.1';
 export const STUDY_ROOT_FIND = '1.2.840.10008.5.1.4.1.2.2.1';
 export const STUDY_ROOT_MOVE = '1.2.840.10008.5.1.4.1.2.2.2';
+/** Presentation context result (PS3.8 9.3.3.2): the SOP class is not supported at all. */
+const ABSTRACT_SYNTAX_NOT_SUPPORTED = 3;
 
 export interface ProposedContext {
   readonly abstractSyntax: string;
@@ -65,8 +67,11 @@ export interface StoreItem {
   readonly sopClassUid: string;
   readonly sopInstanceUid: string;
   readonly transferSyntaxUid: string;
-  /** The dataset exactly as it is in the file, after the meta group. */
-  readonly dataset: Buffer;
+  /**
+   * The dataset exactly as it is in the file, after the meta group (or its lossless conversion): in
+   * memory, or read piece by piece as it is sent (large files: memory stays bounded).
+   */
+  readonly dataset: Buffer | AsyncIterable<Buffer>;
 }
 
 interface InFlight {
@@ -85,6 +90,8 @@ export class ScuAssociation {
   private readonly peer: string;
   private readonly assembler = new MessageAssembler();
   private accepted: AcceptedContext[] = [];
+  /** Abstract syntaxes the peer refused outright in at least one context (result 3: abstract syntax not supported). */
+  private unsupported = new Set<string>();
   /** The peer's Maximum Length Received (0: no limit): what we send is cut to it. */
   private peerMaxPdu = 0;
   private messageId = 0;
@@ -139,6 +146,11 @@ export class ScuAssociation {
     return this.accepted.find((c) => c.abstractSyntax === abstractSyntax && (!transferSyntax || c.transferSyntax === transferSyntax));
   }
 
+  /** True when the peer answered that it does not support this SOP class (rather than refusing our transfer syntaxes). */
+  refusedAbstractSyntax(abstractSyntax: string): boolean {
+    return this.unsupported.has(abstractSyntax) && !this.findContext(abstractSyntax);
+  }
+
   echo(): Promise<DimseReply> {
     return this.send('C-ECHO', VERIFICATION, COMMAND.C_ECHO_RQ, {});
   }
@@ -161,7 +173,52 @@ export class ScuAssociation {
     if (!context) {
       throw new PipelineError('E_ASSOCIATION', `${this.peer} accepted no presentation context for SOP class ${item.sopClassUid} in transfer syntax ${item.transferSyntaxUid}`);
     }
-    return this.sendOn(context, 'C-STORE', { commandField: COMMAND.C_STORE_RQ, affectedSopClassUid: item.sopClassUid, affectedSopInstanceUid: item.sopInstanceUid, priority: 0, hasDataset: true }, item.dataset);
+    const command = { commandField: COMMAND.C_STORE_RQ, affectedSopClassUid: item.sopClassUid, affectedSopInstanceUid: item.sopInstanceUid, priority: 0, hasDataset: true };
+    if (Buffer.isBuffer(item.dataset)) return this.sendOn(context, 'C-STORE', command, item.dataset);
+    // The command goes out alone; the dataset follows as it is read, paced by the socket.
+    const reply = this.sendOn(context, 'C-STORE', command);
+    reply.catch(() => undefined); // awaited below, once the dataset is out
+    try {
+      await this.writeDataset(context.id, item.dataset);
+    } catch (err) {
+      // A message cannot be left half sent: the association is unusable.
+      this.abort();
+      throw new PipelineError('E_IO', `cannot read the dataset to send: ${errorMessage(err)}`, { cause: err });
+    }
+    return reply;
+  }
+
+  /** Streams a dataset in PDUs cut to the peer's limit, waiting for the socket to drain; stops if the association closes. */
+  private async writeDataset(pcId: number, source: AsyncIterable<Buffer>): Promise<void> {
+    const fragmenter = new DatasetFragmenter(pcId, fragmentSize(this.peerMaxPdu));
+    for await (const piece of source) {
+      if (this.closedReason !== undefined) return;
+      if (!this.writeAll(fragmenter.push(piece))) await this.drained();
+      // Progress restarts the silence timer (the peer is reading); not once it has answered.
+      if (this.inFlight) this.armDimse(this.inFlight.label);
+    }
+    if (this.closedReason === undefined) this.writeAll(fragmenter.end());
+  }
+
+  private writeAll(buffers: readonly Buffer[]): boolean {
+    let ok = true;
+    this.socket.cork();
+    for (const buf of buffers) ok = this.socket.write(buf) && ok;
+    this.socket.uncork();
+    return ok;
+  }
+
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.socket.destroyed || !this.socket.writableNeedDrain) return resolve();
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   /** A-RELEASE; falls back to closing the connection when the peer does not answer in time. */
@@ -282,9 +339,9 @@ export class ScuAssociation {
     net.on('associationAccepted', (association: InstanceType<typeof Association>) => {
       if (!this.opening) return;
       this.disarm();
-      this.accepted = association
-        .getPresentationContexts()
-        .map(({ context }) => context)
+      const contexts = association.getPresentationContexts().map(({ context }) => context);
+      for (const c of contexts) if (c.getResult() === ABSTRACT_SYNTAX_NOT_SUPPORTED) this.unsupported.add(c.getAbstractSyntaxUid());
+      this.accepted = contexts
         .filter((c) => c.getResult() === 0)
         .map((c) => ({ id: c.getPresentationContextId(), abstractSyntax: c.getAbstractSyntaxUid(), transferSyntax: c.getAcceptedTransferSyntaxUid() ?? '' }));
       // Reading the A-ASSOCIATE-AC put the peer's Maximum Length Received into the association.

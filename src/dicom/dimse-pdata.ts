@@ -181,7 +181,7 @@ export class MessageAssembler {
  */
 export function encodeMessage(pcId: number, command: DimseCommand, dataset: Buffer | undefined, peerMaxPdu: number): Buffer[] {
   const commandBytes = encodeCommand(command);
-  const fragment = Math.max(1, (peerMaxPdu > 0 ? Math.min(peerMaxPdu, UNLIMITED_PDU_FRAGMENT) : UNLIMITED_PDU_FRAGMENT) - 6);
+  const fragment = fragmentSize(peerMaxPdu);
   const out: Buffer[] = [];
   for (let at = 0; at < commandBytes.length || at === 0; at += fragment) {
     const part = commandBytes.subarray(at, at + fragment);
@@ -194,6 +194,58 @@ export function encodeMessage(pcId: number, command: DimseCommand, dataset: Buff
     }
   }
   return out;
+}
+
+/** Dataset fragment size for a peer's Maximum Length Received (0: no limit): the PDU minus its 6-byte PDV item header. */
+export function fragmentSize(peerMaxPdu: number): number {
+  return Math.max(1, (peerMaxPdu > 0 ? Math.min(peerMaxPdu, UNLIMITED_PDU_FRAGMENT) : UNLIMITED_PDU_FRAGMENT) - 6);
+}
+
+/**
+ * Cuts a dataset that arrives in pieces (read from disk, converted on the way) into P-DATA-TF PDUs
+ * of `fragment` bytes, one PDV each, without joining the pieces: each PDU is a header followed by
+ * subarrays. The last fragment is held back until end(), which marks it last.
+ */
+export class DatasetFragmenter {
+  private parts: Buffer[] = [];
+  private queued = 0;
+
+  constructor(private readonly pcId: number, private readonly fragment: number) {}
+
+  /** The buffers to write for the full fragments now available (all but the last). */
+  push(piece: Buffer): Buffer[] {
+    if (piece.length === 0) return [];
+    this.parts.push(piece);
+    this.queued += piece.length;
+    const out: Buffer[] = [];
+    while (this.queued > this.fragment) this.emit(this.fragment, false, out);
+    return out;
+  }
+
+  /** The last fragment (possibly empty), marked last. */
+  end(): Buffer[] {
+    const out: Buffer[] = [];
+    this.emit(this.queued, true, out);
+    return out;
+  }
+
+  private emit(length: number, last: boolean, out: Buffer[]): void {
+    out.push(pdvHeader(this.pcId, length, false, last));
+    let left = length;
+    while (left > 0) {
+      const part = this.parts[0];
+      if (part.length <= left) {
+        out.push(part);
+        this.parts.shift();
+        left -= part.length;
+      } else {
+        out.push(part.subarray(0, left));
+        this.parts[0] = part.subarray(left);
+        left = 0;
+      }
+    }
+    this.queued -= length;
+  }
 }
 
 /** PDU header + PDV item header for one fragment: 12 bytes. */

@@ -1,21 +1,18 @@
 /**
- * push: C-STORE every DICOM file under a directory, sending each file's own dataset bytes, over N
- * parallel associations, grouped by transfer syntax (one per presentation context), then confirm
- * with C-FIND at IMAGE level that every sent instance is at the destination.
+ * push: C-STORE every DICOM file under a directory, sending each file's own dataset bytes (or, for an
+ * archive that refuses the file's syntax, their lossless conversion), over N parallel associations,
+ * grouped by transfer syntax, then confirm with C-FIND at IMAGE level that every sent instance is at
+ * the destination.
  */
-import { readFile } from 'node:fs/promises';
-import fg from 'fast-glob';
-import { PipelineError } from '../errors';
-import type { ScuAssociation } from '../dicom/dimse-association';
-import { findElement } from '../dicom/dataset';
+import { errorMessage, PipelineError } from '../errors';
+import { describeSyntax } from '../dicom/convert-syntax';
+import type { ProposedContext, ScuAssociation } from '../dicom/dimse-association';
 import { classifyStatus, describeStatus, isDone } from '../dicom/dimse-status';
-import { parseDataset } from '../dicom/parse';
-import { readFileHeader } from '../dicom/part10';
 import { transferSyntax } from '../dicom/transfer-syntax';
-import { decodeText } from '../dicom/values';
 import { silentLogger, type Logger } from '../util/logger';
 import type { NetworkOptions } from './options';
 import { formatPeer, type Peer } from './peer';
+import { datasetIn, load, scan, syntaxesFor as syntaxes, type Loaded, type PushFailure, type PushItem } from './push-files';
 import { findStudyInstances } from './query';
 import { FIND_CONTEXTS, openAssociation, withAssociation } from './session';
 
@@ -28,10 +25,7 @@ export interface PushOptions {
   readonly onProgress?: (done: number, total: number) => void;
 }
 
-export interface PushFailure {
-  readonly path: string;
-  readonly reason: string;
-}
+export type { PushFailure };
 
 export interface PushReport {
   readonly files: number;
@@ -45,15 +39,7 @@ export interface PushReport {
   readonly complete: boolean;
 }
 
-interface Item {
-  readonly path: string;
-  readonly sopClassUid: string;
-  sopInstanceUid: string;
-  readonly transferSyntaxUid: string;
-  readonly datasetOffset: number;
-  studyInstanceUid?: string;
-  lastError?: string;
-}
+type Item = PushItem;
 
 /** Presentation context IDs are odd numbers 1..255: at most 128 contexts per association. */
 const MAX_CONTEXTS = 128;
@@ -87,13 +73,13 @@ export async function push(options: PushOptions): Promise<PushReport> {
           continue;
         }
         try {
-          // The next file is read while the peer stores the current one (at most two in memory per association).
+          // The next file is read while the peer stores the current one (at most two small files in memory per association).
           let nextLoad: Promise<Loaded> | undefined = load(batch[0]);
           for (let i = 0; i < batch.length; i++) {
             const item = batch[i];
             const loaded = await nextLoad!;
             nextLoad = i + 1 < batch.length ? load(batch[i + 1]) : undefined;
-            const outcome = await sendOne(assoc, options.peer, item, loaded);
+            const outcome = await sendOne(assoc, options.peer, item, loaded, logger);
             if (outcome === 'retry') {
               retry.push(...batch.slice(i));
               break;
@@ -138,24 +124,11 @@ export async function push(options: PushOptions): Promise<PushReport> {
 
 type SendOutcome = 'stored' | 'warning' | 'retry' | { reason: string };
 
-type Loaded = { readonly dataset: Buffer; readonly uids: DatasetUids } | { readonly error: string };
-
-/** Reads a file's dataset and the UIDs the receiver will file it under; never rejects. */
-async function load(item: Item): Promise<Loaded> {
-  try {
-    const dataset = (await readFile(item.path)).subarray(item.datasetOffset);
-    return { dataset, uids: uidsOf(dataset, item.transferSyntaxUid) };
-  } catch (err) {
-    return { error: `cannot read file: ${(err as Error).message}` };
-  }
-}
-
-async function sendOne(assoc: ScuAssociation, peer: Peer, item: Item, loaded: Loaded): Promise<SendOutcome> {
-  if (!assoc.findContext(item.sopClassUid, item.transferSyntaxUid)) {
-    return { reason: `${formatPeer(peer)} accepted no presentation context for SOP class ${item.sopClassUid} in transfer syntax ${item.transferSyntaxUid}` };
-  }
+async function sendOne(assoc: ScuAssociation, peer: Peer, item: Item, loaded: Loaded, logger: Logger): Promise<SendOutcome> {
+  const target = syntaxes(item).find((ts) => assoc.findContext(item.sopClassUid, ts));
+  if (!target) return { reason: refusal(assoc, peer, item) };
   if ('error' in loaded) return { reason: loaded.error };
-  const { dataset, uids } = loaded;
+  const { uids } = loaded;
   item.studyInstanceUid ??= uids.study;
   // The receiver files the instance under the dataset's own UIDs; the command must say the same.
   const sopClassUid = uids.sopClass || item.sopClassUid;
@@ -164,61 +137,40 @@ async function sendOne(assoc: ScuAssociation, peer: Peer, item: Item, loaded: Lo
     return { reason: `SOP class in the dataset (${sopClassUid}) differs from the file meta information (${item.sopClassUid})` };
   }
   item.sopInstanceUid = sopInstanceUid;
+  let dataset: Buffer | AsyncIterable<Buffer>;
   try {
-    const reply = await assoc.store({ sopClassUid, sopInstanceUid, transferSyntaxUid: item.transferSyntaxUid, dataset });
+    dataset = datasetIn(item, loaded, target);
+  } catch (err) {
+    return { reason: errorMessage(err) };
+  }
+  if (target !== item.transferSyntaxUid) {
+    logger.info({ from: item.transferSyntaxUid, to: target }, `${formatPeer(peer)} refused the file's own transfer syntax: sending it converted losslessly`);
+  }
+  try {
+    const reply = await assoc.store({ sopClassUid, sopInstanceUid, transferSyntaxUid: target, dataset });
     const status = classifyStatus(reply.status);
     if (isDone(status)) return status.kind === 'warning' ? 'warning' : 'stored';
     item.lastError = `C-STORE ${describeStatus(status, reply.errorComment)}`;
     return status.transient ? 'retry' : { reason: item.lastError };
   } catch (err) {
+    // The file could not be read while sending: a property of the file, not of the network.
+    if (err instanceof PipelineError && err.code === 'E_IO') return { reason: err.message };
     // No final response (timeout, abort, connection lost): unknown outcome, so send it again.
     item.lastError = err instanceof Error ? err.message : String(err);
     return 'retry';
   }
 }
 
-interface DatasetUids {
-  readonly study?: string;
-  readonly sopClass?: string;
-  readonly sopInstance?: string;
+/** Why no accepted context fits a file: every syntax it can travel in was refused (compressed ones have only their own). */
+function refusal(assoc: ScuAssociation, peer: Peer, item: Item): string {
+  const ts = transferSyntax(item.transferSyntaxUid)!;
+  // Peers (Orthanc among them) answer "abstract syntax not supported" for a refused transfer syntax too.
+  const said = assoc.refusedAbstractSyntax(item.sopClassUid) ? ' (it answered: SOP class not supported)' : '';
+  const refused = `archive ${formatPeer(peer)} accepts none of ${syntaxes(item).map(describeSyntax).join(', ')} for SOP class ${item.sopClassUid}${said}`;
+  return ts.encapsulated ? `${refused}; compressed pixel data is never transcoded` : refused;
 }
 
-function uidsOf(dataset: Buffer, tsUid: string): DatasetUids {
-  const ts = transferSyntax(tsUid);
-  if (!ts) return {};
-  try {
-    const elements = parseDataset(dataset, ts);
-    const text = (tag: number): string | undefined => {
-      const el = findElement(elements, tag);
-      return el ? decodeText(el) || undefined : undefined;
-    };
-    return { study: text(0x0020000d), sopClass: text(0x00080016), sopInstance: text(0x00080018) };
-  } catch {
-    return {};
-  }
-}
-
-async function scan(dir: string): Promise<{ items: Item[]; unreadable: PushFailure[] }> {
-  const paths = (await fg('**/*', { cwd: dir, absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: false })).sort();
-  if (paths.length === 0) throw new PipelineError('E_USAGE', `no files to push under ${dir}`);
-  const items: Item[] = [];
-  const unreadable: PushFailure[] = [];
-  for (const path of paths) {
-    try {
-      const header = readFileHeader(path);
-      if (!header.sopClassUid || !header.sopInstanceUid || !transferSyntax(header.transferSyntaxUid)) {
-        unreadable.push({ path, reason: 'file meta information lacks SOP class, SOP instance or a known transfer syntax' });
-        continue;
-      }
-      items.push({ path, ...header });
-    } catch (err) {
-      unreadable.push({ path, reason: `not a DICOM Part-10 file (${(err as Error).message})` });
-    }
-  }
-  return { items, unreadable };
-}
-
-/** Same transfer syntax per batch (one per context), bounded size, at most 128 SOP classes. */
+/** Same transfer syntax per batch, bounded size, at most 128 presentation contexts (one or two per SOP class). */
 function makeBatches(items: readonly Item[], perAssociation: number): Item[][] {
   const byTs = new Map<string, Item[]>();
   for (const item of items) {
@@ -230,9 +182,10 @@ function makeBatches(items: readonly Item[], perAssociation: number): Item[][] {
   for (const list of byTs.values()) {
     let batch: Item[] = [];
     let classes = new Set<string>();
+    const maxClasses = Math.floor(MAX_CONTEXTS / contextsPerClass(list[0]));
     for (const item of list) {
       const newClass = !classes.has(item.sopClassUid);
-      if (batch.length >= perAssociation || (newClass && classes.size >= MAX_CONTEXTS)) {
+      if (batch.length >= perAssociation || (newClass && classes.size >= maxClasses)) {
         batches.push(batch);
         batch = [];
         classes = new Set();
@@ -245,9 +198,21 @@ function makeBatches(items: readonly Item[], perAssociation: number): Item[][] {
   return batches;
 }
 
-function contextsOf(batch: readonly Item[]): { abstractSyntax: string; transferSyntaxes: string[] }[] {
+/**
+ * Per SOP class, the batch's own syntax in a context of its own (so an archive that takes it is
+ * never asked to choose a conversion instead), and its lossless alternatives in a second one.
+ */
+function contextsOf(batch: readonly Item[]): ProposedContext[] {
   const classes = [...new Set(batch.map((i) => i.sopClassUid))];
-  return classes.map((abstractSyntax) => ({ abstractSyntax, transferSyntaxes: [batch[0].transferSyntaxUid] }));
+  const [own, ...alternatives] = syntaxes(batch[0]);
+  return classes.flatMap((abstractSyntax) => [
+    { abstractSyntax, transferSyntaxes: [own] },
+    ...(alternatives.length ? [{ abstractSyntax, transferSyntaxes: alternatives }] : []),
+  ]);
+}
+
+function contextsPerClass(item: Item): number {
+  return syntaxes(item).length > 1 ? 2 : 1;
 }
 
 function isTransient(err: unknown): boolean {

@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlinkSync, writevSync } from 'node:fs';
-import { isFileRange, type Chunk, type FileRange } from '../dicom/file-range';
+import { isFileRange, swapInPlace, type Chunk, type FileRange } from '../dicom/file-range';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -66,7 +66,7 @@ function copyRange(fd: number, range: FileRange): void {
     while (done < range.length) {
       const n = readSync(source, buf, 0, Math.min(buf.length, range.length - done), range.offset + done);
       if (n === 0) throw Object.assign(new Error(`${range.path} ended while copying its bulk data`), { code: 'EIO' });
-      writeBuffers(fd, [buf.subarray(0, n)]);
+      writeBuffers(fd, [swapInPlace(buf.subarray(0, n), range.swapUnit)]);
       done += n;
     }
   } finally {

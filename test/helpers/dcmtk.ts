@@ -1,6 +1,7 @@
-/** Running dcmtk tools (storescu, echoscu, movescu, storescp) as peers, with TCP_NODELAY=1. */
+/** Running dcmtk tools (storescu, echoscu, movescu, storescp, dcmqrscp) as peers, with TCP_NODELAY=1. */
 import { spawn } from 'node:child_process';
-import { track } from './processes';
+import { connect } from 'node:net';
+import { stopChild, track } from './processes';
 
 export interface RunResult {
   readonly code: number | null;
@@ -45,4 +46,55 @@ const STORESCU_PROPOSE: Record<string, string> = {
 export function storescuArgs(transferSyntaxUid: string): string[] {
   const flag = STORESCU_PROPOSE[transferSyntaxUid];
   return flag ? [flag] : [];
+}
+
+/** A dcmtk server (storescp, dcmqrscp) started by a test: stop it in an `after` hook. */
+export interface DcmtkServer {
+  readonly aeTitle: string;
+  readonly port: number;
+  /** AE@host:port, as our CLI takes it. */
+  readonly address: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts a dcmtk server (TCP_NODELAY=1) and resolves once its port accepts connections. */
+export async function startDcmtkServer(command: string, args: readonly string[], aeTitle: string, port: number, cwd?: string): Promise<DcmtkServer> {
+  const child = spawn(command, args, { cwd, env: { ...process.env, TCP_NODELAY: '1' } });
+  track(child);
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const server: DcmtkServer = {
+    aeTitle,
+    port,
+    address: `${aeTitle}@127.0.0.1:${port}`,
+    output: () => output,
+    stop: () => stopChild(child),
+  };
+  const deadline = Date.now() + 10_000;
+  while (!(await accepts(port))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await server.stop();
+      throw new Error(`${command} did not start on port ${port}: ${output.slice(-2000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return server;
+}
+
+/** storescp as a store-only archive writing into dir; `+B` keeps the received bytes unchanged. */
+export function startStorescp(dir: string, port: number, options: readonly string[] = []): Promise<DcmtkServer> {
+  return startDcmtkServer('storescp', ['--aetitle', 'STORESCP', '--output-directory', dir, ...options, String(port)], 'STORESCP', port);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
