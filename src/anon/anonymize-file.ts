@@ -9,6 +9,7 @@ import type { TransferSyntax } from '../dicom/transfer-syntax';
 import { textOf } from '../dicom/values';
 import { DicomParseError, PipelineError } from '../errors';
 import { writeFileAtomic } from '../util/atomic-write';
+import { diskFullError, isDiskFull } from '../util/disk-full';
 import { deidentify, TAGS, type DeidentifiedFile, type DeidentifyContext } from './deidentify';
 import { quarantineVerdict, type QuarantineRules } from './quarantine-rules';
 import type { PhiIgnore } from './phi-tokens';
@@ -26,6 +27,8 @@ export interface FileEnvironment extends DeidentifyContext {
   readonly outputDir: string;
   readonly quarantineDir: string;
   readonly quarantine: QuarantineRules;
+  /** Where the identity map lives (named when it cannot grow). */
+  readonly identityDb?: string;
   /** Values the verifier never counts as PHI (white list, our dummies): built once per thread. */
   readonly phiIgnore: PhiIgnore;
   /**
@@ -69,6 +72,7 @@ function isSystemError(err: unknown): err is NodeJS.ErrnoException {
 /** Turns an error met while handling one file into that file's outcome; a broken identity map stops everything. */
 function outcomeOfError(env: FileEnvironment, input: string, err: unknown): FileOutcome {
   if (err instanceof PipelineError && err.code === 'E_IDENTITY') throw err;
+  if (isDiskFull(err)) throw diskFullIn(env, err);
   if (isSystemError(err)) return { kind: 'failed', input, error: `${relative(env, input)}: ${err.syscall} failed: ${err.code}` };
   return quarantine(env, input, 'unreadable or not DICOM', err instanceof DicomParseError ? err.message : `internal error: ${(err as Error).message}`);
 }
@@ -145,6 +149,24 @@ function finish(s: Screened, result: DeidentifiedFile, env: FileEnvironment): Fi
  * one write lock per batch instead of per file, which is what lets several workers share identity.db.
  */
 export async function anonymizeBatch(inputs: readonly string[], env: FileEnvironment): Promise<FileOutcome[]> {
+  try {
+    return await anonymizeBatchOrThrow(inputs, env);
+  } catch (err) {
+    throw isDiskFull(err) && !(err instanceof PipelineError) ? diskFullIn(env, err) : err;
+  }
+}
+
+/**
+ * A full disk stops the whole anonymizer (it is no fault of the file). The error names our
+ * directory, not the file: paths under the quarantine and input are made of identified UIDs.
+ */
+function diskFullIn(env: FileEnvironment, err: unknown): PipelineError {
+  const path = (err as NodeJS.ErrnoException).path ?? '';
+  if ((err as { code?: string }).code === 'SQLITE_FULL') return diskFullError(env.identityDb ?? 'the identity database', err);
+  return diskFullError(path.startsWith(env.quarantineDir) ? env.quarantineDir : env.outputDir, err);
+}
+
+async function anonymizeBatchOrThrow(inputs: readonly string[], env: FileEnvironment): Promise<FileOutcome[]> {
   const outcomes: Array<FileOutcome | undefined> = new Array(inputs.length);
   const screened: Array<{ index: number; file: Screened }> = [];
   inputs.forEach((input, index) => {

@@ -22,6 +22,7 @@ export function createEnvironment(settings: AnonymizeSettings, claim: FileEnviro
     inputRoot: resolve(settings.inputDir),
     outputDir: resolve(settings.outputDir),
     quarantineDir: resolve(settings.quarantineDir),
+    identityDb: resolve(settings.identityDb),
     quarantine: settings.quarantine,
     claim,
     close: () => identity.close(),

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { PipelineError, type ErrorCode } from '../errors';
+import { diskFullError, isDiskFull } from '../util/disk-full';
 import { sameContent } from '../util/same-content';
 import { anonymizeBatch, type Claim, type ClaimResult, type FileOutcome } from './anonymize-file';
 import { createEnvironment } from './environment';
@@ -23,6 +24,12 @@ export class SopClaims {
     }
     return sameContent(earlier, input) ? 'same' : 'conflict';
   }
+}
+
+function asPipelineError(err: unknown): PipelineError {
+  if (err instanceof PipelineError) return err;
+  if (isDiskFull(err)) return diskFullError((err as NodeJS.ErrnoException).path ?? 'the output', err);
+  return new PipelineError('E_INTERNAL', `anonymizer failed: ${(err as Error).message}`, { cause: err });
 }
 
 /**
@@ -81,7 +88,13 @@ export async function runPool(source: FileSource, settings: AnonymizeSettings, w
         if (message.type === 'claim') {
           worker.postMessage({ type: 'claimed', id: message.id, results: message.claims.map((c) => claims.claim(c)) });
         } else if (message.type === 'done') {
-          for (const outcome of message.outcomes) onOutcome(outcome);
+          try {
+            for (const outcome of message.outcomes) onOutcome(outcome);
+          } catch (err) {
+            // Thrown here it would be uncaught (an event handler): e.g. quarantine.jsonl on a full disk.
+            fail(asPipelineError(err));
+            return;
+          }
           inFlight--;
           if (exhausted) {
             if (inFlight === 0) closeAll();

@@ -1,4 +1,5 @@
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { appendDurably } from '../util/append-durable';
 
 /** What happened to one instance, in order: received → anonymized | quarantined → verified → pushed → confirmed. */
 export type JournalEvent = 'received' | 'anonymized' | 'quarantined' | 'verified' | 'pushed' | 'confirmed' | 'push-failed';
@@ -23,13 +24,7 @@ export class Journal {
     if (entries.length === 0) return;
     const at = new Date().toISOString();
     const text = entries.map((e) => JSON.stringify({ at, ...e })).join('\n') + '\n';
-    const fd = openSync(this.path, 'a');
-    try {
-      writeSync(fd, text);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    appendDurably(this.path, text);
   }
 
   /** Entries so far; a torn last line (a crash mid-write) is ignored. */

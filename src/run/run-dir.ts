@@ -1,4 +1,5 @@
-import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendDurably } from '../util/append-durable';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write';
 
@@ -69,13 +70,7 @@ export class RunDir {
 
   /** Appends one line to overview.txt and flushes it to disk: it survives a crash right after. */
   overview(line: string): void {
-    const fd = openSync(this.file('overview.txt'), 'a');
-    try {
-      writeSync(fd, line.endsWith('\n') ? line : `${line}\n`);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    appendDurably(this.file('overview.txt'), line.endsWith('\n') ? line : `${line}\n`);
   }
 
   readOverview(): string {

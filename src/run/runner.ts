@@ -3,7 +3,9 @@ import Database from 'better-sqlite3';
 import type { PipelineConfig } from '../config/schema';
 import { PipelineError, errorMessage } from '../errors';
 import { networkOptions } from '../scu/options';
+import { diskFullError, isDiskFull } from '../util/disk-full';
 import { createLogger } from '../util/logger';
+import { printLine } from '../util/progress';
 import { RUN_FILES, type RunContext, type RunOptions } from './context';
 import { resolveHook } from './hooks/load';
 import { loadOrCreateKey, resolveKeyFile } from '../anon/identity/key-file';
@@ -86,7 +88,7 @@ async function runStep(name: StepName, ctx: RunContext, resumed: boolean): Promi
  * moment leaves a run that -r completes.
  */
 export async function runPipeline(req: RunRequest): Promise<RunResult> {
-  const say = req.say ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const say = req.say ?? printLine;
   let run: RunDir | undefined;
   let state: RunState = { options: { ...req.options }, steps: {} };
   if (req.resume) {
@@ -100,7 +102,14 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
   resolveHook(req.config.postAnonHook);
   const review = openReviewSource(req.config.review, options.practice);
   run ??= RunDir.create(req.config.dataDir);
-  const logger = createLogger({ file: run.file(RUN_FILES.log), level: 'info' });
+  // A log line that cannot be written (disk full) must not throw into whatever logged it (the SCP
+  // answering a C-STORE, say): it is remembered, and the run stops after the step.
+  let logFailure: NodeJS.ErrnoException | undefined;
+  const logger = createLogger({ file: run.file(RUN_FILES.log), level: 'info', onWriteError: (err) => (logFailure ??= err) });
+  const runPath = run.path;
+  const checkLog = (): void => {
+    if (logFailure) throw isDiskFull(logFailure) ? diskFullError(run!.file(RUN_FILES.log), logFailure) : logFailure;
+  };
   const first = STEPS.find((s) => state.steps[s]?.status !== 'done');
   const ctx: RunContext = {
     run,
@@ -139,11 +148,19 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
         ? { status: 'failed', at, seconds, message: errorMessage(result) }
         : { status: result.partial ? 'partial' : 'done', at, seconds, message: result.summary };
       state = { ...state, steps: { ...state.steps, [step]: stepState } };
-      run.saveState(state);
       if (result instanceof Error) {
-        run.overview(`Step ${step} failed: ${stepState.message}`);
+        // Recorded where it still can be: on a full disk these writes may fail too, and the error
+        // that stopped the step is the one to report.
+        for (const write of [() => run.saveState(state), () => run.overview(`Step ${step} failed: ${stepState.message}`)]) {
+          try {
+            write();
+          } catch {
+            /* see above */
+          }
+        }
         logger.error({ step, code: (result as PipelineError).code }, 'step failed');
       } else {
+        run.saveState(state);
         partial ||= !!result.partial;
         say(`   ${step}: ${result.summary}`);
       }
@@ -164,16 +181,21 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
             await anonymizing;
             throw err;
           });
+          checkLog();
           record('pull', started, pulled);
           i++;
           const anonymized = await anonymizing;
+          checkLog();
           record('anonymize', started, 'err' in anonymized ? failAs('anonymize', anonymized.err) : anonymized.r);
         } else {
-          record(step, started, await runStep(step, ctx, req.resume && step === first));
+          const result = await runStep(step, ctx, req.resume && step === first);
+          checkLog();
+          record(step, started, result);
         }
       } catch (err) {
         const failedStep = err instanceof StepFailure ? err.step : step;
-        const cause = err instanceof StepFailure ? err.cause : err;
+        const raw = err instanceof StepFailure ? err.cause : err;
+        const cause = isDiskFull(raw) && !(raw instanceof PipelineError) ? diskFullError(runPath, raw) : raw;
         record(failedStep, started, cause instanceof Error ? cause : new Error(String(cause)));
         const message = errorMessage(cause);
         const hint = /-r\b/.test(message) ? '' : '; fix the cause, then resume with `dicom-pipeline -r`';
@@ -183,8 +205,15 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
     }
     say(`Run ${partial ? 'completed, but some studies were not moved' : 'completed'}: ${run.file(RUN_FILES.overview)}`);
     return { exitCode: partial ? 3 : 0, runDir: run.path };
+  } catch (err) {
+    // Outside a step (the first overview line, state.json): still one line saying what to do.
+    throw isDiskFull(err) && !(err instanceof PipelineError) ? diskFullError(runPath, err) : err;
   } finally {
     review.close();
-    logger.flush?.();
+    try {
+      logger.flush?.();
+    } catch {
+      /* a log that cannot be written was reported above */
+    }
   }
 }

@@ -45,6 +45,8 @@ export interface StoreFailure {
   readonly sopInstanceUid: string;
   readonly status: number;
   readonly reason: string;
+  /** The write's errno code (e.g. ENOSPC) when the file system refused it. */
+  readonly code?: string;
 }
 
 export const SCP_DEFAULTS = {
@@ -183,7 +185,7 @@ export class StorageScp extends EventEmitter {
         const reply = failureReply(err);
         this.counts.failed++;
         this.logger.error({ status: formatStatus(reply.status), cause: reply.errorComment, code: (err as NodeJS.ErrnoException).code }, 'C-STORE not stored');
-        this.emit('failed', { sopInstanceUid: instance.sopInstanceUid, status: reply.status, reason: reply.errorComment ?? '' });
+        this.emit('failed', { sopInstanceUid: instance.sopInstanceUid, status: reply.status, reason: reply.errorComment ?? '', code: (err as NodeJS.ErrnoException).code });
         return reply;
       },
     );

@@ -1,21 +1,21 @@
 /**
- * pull: C-MOVE studies from a peer into our embedded Storage SCP, then reconcile what is on disk
- * against the peer's own instance list (C-FIND at IMAGE level): move counters are shown, never
+ * pull: list every study at the peer (C-FIND at IMAGE level), C-MOVE them into our embedded
+ * Storage SCP, then reconcile what is on disk against those lists: move counters are shown, never
  * trusted. Missing instances are moved again per series, then per instance, with backoff.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { PipelineError } from '../errors';
 import type { ScuAssociation } from '../dicom/dimse-association';
 import { isDone } from '../dicom/dimse-status';
 import { StorageScp } from '../scp/server';
 import { instancePath } from '../scp/store';
+import { diskFullError, isDiskFull } from '../util/disk-full';
 import { silentLogger, type Logger } from '../util/logger';
 import { moveOn, type MoveOutcome, type MoveProgress } from './move';
 import type { NetworkOptions } from './options';
 import { formatPeer, type Peer } from './peer';
 import { findStudyInstances, type InstanceRef } from './query';
-import { FIND_CONTEXTS, FIND_MOVE_CONTEXTS, openAssociation, withAssociation } from './session';
+import { FIND_MOVE_CONTEXTS, openAssociation } from './session';
 
 export interface PullOptions {
   readonly peer: Peer;
@@ -35,14 +35,14 @@ export interface PullOptions {
 }
 
 /**
- * Progress of the whole pull. Studies are pulled `network.associations` at a time, so the counts are
- * totals over the studies started so far; `study` is the most recently started one (1-based).
+ * Progress of the whole pull. Phase 'find': `study` studies of `studies` listed so far; then 'move'
+ * and 'retry', with `study` the most recently started one (1-based; studies move in parallel).
  */
 export interface PullProgress {
   readonly study: number;
   readonly studies: number;
   readonly phase: 'find' | 'move' | 'retry';
-  /** Instances expected in the studies started so far (from their C-FIND). */
+  /** Instances in the studies listed so far: from 'move' on, the whole pull's total. */
   readonly expected: number;
   /** Instances of those studies on disk (already there, or received in this run). */
   readonly received: number;
@@ -68,10 +68,11 @@ export interface PullReport {
 }
 
 /**
- * Studies are pulled `network.associations` at a time (each with its own C-FIND/C-MOVE association,
- * each C-MOVE bringing its own sub-association to our SCP): the peer sends, and we fsync, several
- * instances at once instead of one after the other. The first fatal error (e.g. the peer does not
- * know our AE title) stops every study in flight and is thrown.
+ * First every study is listed (C-FIND at IMAGE level), so the pull's total is known before the
+ * first C-MOVE and its ETA means something; then the studies are moved `network.associations` at a
+ * time, on the same associations (each C-MOVE bringing its own sub-association to our SCP: the
+ * peer sends, and we fsync, several instances at once). The first fatal error (the peer does not
+ * know our AE title, our disk is full) stops every study in flight and is thrown.
  */
 export async function pull(options: PullOptions): Promise<PullReport> {
   const logger = options.logger ?? silentLogger;
@@ -87,53 +88,107 @@ export async function pull(options: PullOptions): Promise<PullReport> {
     logger,
   });
   await scp.start();
-  const tracker = new ProgressTracker(options);
-  const sessions: PeerSession[] = [];
-  const reports: StudyPullReport[] = new Array(options.studies.length);
-  let next = 0;
-  let fatal: { err: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    const session = new PeerSession(options);
-    sessions.push(session);
-    try {
-      for (let i = next++; i < options.studies.length && !fatal; i = next++) {
-        reports[i] = await pullStudy(options, session, scp, i, tracker);
-      }
-    } catch (err) {
-      if (!fatal) {
-        fatal = { err };
-        for (const s of sessions) s.abort();
-      }
-    }
-  };
+  const sessions = new SessionPool(options);
+  // Our disk is full: staging is answered 0xA700 (out of resources) until we stop, which is now.
+  scp.on('failed', (failure) => {
+    if (isDiskFull(failure)) sessions.fail(diskFullError(options.outDir, failure));
+  });
+  const tracker = new ProgressTracker(options, scp);
   try {
-    const parallel = Math.max(1, Math.min(options.network.associations, options.studies.length));
-    await Promise.all(Array.from({ length: parallel }, worker));
-    if (fatal) throw fatal.err;
+    const listings = await sessions.map(options.studies.length, (session, i) => listStudy(options, session, i, tracker));
+    tracker.moving();
+    const reports = await sessions.map(options.studies.length, (session, i) => moveStudy(options, session, scp, i, listings[i], tracker));
     return { studies: reports, complete: reports.every((r) => r.failed === 0 && !r.error), receivedThisRun: scp.counts.stored };
   } finally {
-    await Promise.all(sessions.map((s) => s.close()));
+    await sessions.close();
     await scp.stop();
   }
 }
 
-/** Totals over the studies started so far, reported through options.onProgress. */
+/**
+ * Honest counts for options.onProgress: the total is every listed instance; received counts the
+ * files on disk (there before, or written by our SCP since), not the peer's move counters.
+ */
 class ProgressTracker {
-  private readonly studies = new Map<number, { expected: number; received: number }>();
-  private latest = 0;
+  private readonly awaited = new Set<string>();
+  private listed = 0;
+  private expected = 0;
+  private received = 0;
+  private phase: PullProgress['phase'] = 'find';
+  private study = 0;
+  constructor(private readonly options: PullOptions, scp: StorageScp) {
+    scp.on('stored', (s) => {
+      if (this.awaited.delete(`${s.studyInstanceUid}/${s.sopInstanceUid}`)) {
+        this.received++;
+        this.report();
+      }
+    });
+  }
+
+  /** A study's listing: its instances count towards the total, those on disk as received. */
+  listedStudy(study: string, refs: readonly InstanceRef[], onDisk: (ref: InstanceRef) => boolean): void {
+    this.listed++;
+    this.study = this.listed;
+    this.expected += refs.length;
+    for (const ref of refs) {
+      if (onDisk(ref)) this.received++;
+      else this.awaited.add(`${study}/${ref.sopInstanceUid}`);
+    }
+    this.report();
+  }
+
+  moving(): void {
+    this.phase = 'move';
+    this.study = 0;
+  }
+
+  /** A study's C-MOVE (phase 'move') or retry (phase 'retry') starts. */
+  started(index: number, phase: 'move' | 'retry', move?: MoveProgress): void {
+    this.phase = phase;
+    this.study = Math.max(this.study, index + 1);
+    this.report(move);
+  }
+
+  private report(move?: MoveProgress): void {
+    this.options.onProgress?.({ study: this.study, studies: this.options.studies.length, phase: this.phase, expected: this.expected, received: this.received, move });
+  }
+}
+
+/**
+ * `network.associations` associations to the peer, kept for the whole pull (reopened after the peer
+ * dropped one), shared by the C-FINDs and the C-MOVEs. The first fatal error aborts them all.
+ */
+class SessionPool {
+  private readonly sessions: PeerSession[] = [];
+  private fatal?: { err: unknown };
   constructor(private readonly options: PullOptions) {}
 
-  update(index: number, phase: PullProgress['phase'], expected: number, received: number, move?: MoveProgress): void {
-    this.studies.set(index, { expected, received });
-    this.latest = Math.max(this.latest, index + 1);
-    if (!this.options.onProgress) return;
-    let e = 0;
-    let r = 0;
-    for (const s of this.studies.values()) {
-      e += s.expected;
-      r += s.received;
-    }
-    this.options.onProgress({ study: this.latest, studies: this.options.studies.length, phase, expected: e, received: r, move });
+  /** Runs work(session, i) for i in [0, count), at most network.associations at a time, in order of i. */
+  async map<T>(count: number, work: (session: PeerSession, index: number) => Promise<T>): Promise<T[]> {
+    const results: T[] = new Array(count);
+    let next = 0;
+    const parallel = Math.max(1, Math.min(this.options.network.associations, count));
+    for (let k = this.sessions.length; k < parallel; k++) this.sessions.push(new PeerSession(this.options));
+    await Promise.all(this.sessions.slice(0, parallel).map(async (session) => {
+      try {
+        for (let i = next++; i < count && !this.fatal; i = next++) results[i] = await work(session, i);
+      } catch (err) {
+        this.fail(err);
+      }
+    }));
+    if (this.fatal) throw this.fatal.err;
+    return results;
+  }
+
+  /** Stops everything in flight; map() then throws err (the first one given). */
+  fail(err: unknown): void {
+    if (this.fatal) return;
+    this.fatal = { err };
+    for (const s of this.sessions) s.abort();
+  }
+
+  close(): Promise<void> {
+    return Promise.all(this.sessions.map((s) => s.close())).then(() => undefined);
   }
 }
 
@@ -162,44 +217,34 @@ class PeerSession {
   }
 }
 
-async function pullStudy(options: PullOptions, session: PeerSession, scp: StorageScp, index: number, tracker: ProgressTracker): Promise<StudyPullReport> {
-  const { peer, outDir, localAet, network } = options;
-  const study = options.studies[index];
-  const progress = (phase: PullProgress['phase'], expected: number, received: number, move?: MoveProgress): void =>
-    tracker.update(index, phase, expected, received, move);
+function onDiskFor(outDir: string, study: string): (ref: InstanceRef) => boolean {
+  return (ref) => existsSync(instancePath(outDir, { studyInstanceUid: study, seriesInstanceUid: ref.seriesInstanceUid, sopInstanceUid: ref.sopInstanceUid, sopClassUid: '' }));
+}
 
-  const onDisk = (ref: InstanceRef): boolean => existsSync(instancePath(outDir, { studyInstanceUid: study, seriesInstanceUid: ref.seriesInstanceUid, sopInstanceUid: ref.sopInstanceUid, sopClassUid: '' }));
-  const notFound = (moveStatus: string): StudyPullReport => ({ studyInstanceUid: study, expected: 0, received: 0, failed: 0, moveStatus, retries: 0, error: `study not found on ${formatPeer(peer)}` });
-  let expected: InstanceRef[];
-  let todo: InstanceRef[];
-  let first: MoveOutcome;
-  const connectionsBefore = scp.counts.connections;
-  if (existsSync(join(outDir, study))) {
-    // Some of it is here already (an earlier run): list the study first, move only if something is missing.
-    progress('find', 0, 0);
-    expected = await findStudyInstances(await session.get(), peer, study);
-    if (expected.length === 0) return notFound('not moved');
-    todo = expected.filter((ref) => !onDisk(ref));
-    if (todo.length === 0) {
-      return { studyInstanceUid: study, expected: expected.length, received: expected.length, failed: 0, moveStatus: 'already complete', retries: 0 };
-    }
-    const before = expected.length - todo.length;
-    first = await moveOn(await session.get(), peer, localAet, 'STUDY', { StudyInstanceUID: study }, (p) => progress('move', expected.length, before + p.completed, p));
-  } else {
-    // Nothing of it here: move at once, and list the study (C-FIND on an association of its own)
-    // while it moves. Reconciliation below is the same; the listing no longer delays the transfer.
-    progress('move', 0, 0);
-    const listing = withAssociation(peer, options.callingAet ?? localAet, FIND_CONTEXTS, network, (assoc) => findStudyInstances(assoc, peer, study));
-    listing.catch(() => undefined); // awaited below; a failed move may throw first
-    let listed: number | undefined;
-    void listing.then((l) => (listed = l.length), () => undefined);
-    first = await moveOn(await session.get(), peer, localAet, 'STUDY', { StudyInstanceUID: study }, (p) =>
-      progress('move', listed ?? p.completed + p.remaining + p.failed + p.warning, p.completed, p),
-    );
-    expected = await listing;
-    if (expected.length === 0) return notFound(first.description);
+/** The peer's own list of the study's instances: what the pull expects, and reconciles against. */
+async function listStudy(options: PullOptions, session: PeerSession, index: number, tracker: ProgressTracker): Promise<InstanceRef[]> {
+  const study = options.studies[index];
+  const refs = await findStudyInstances(await session.get(), options.peer, study);
+  tracker.listedStudy(study, refs, onDiskFor(options.outDir, study));
+  return refs;
+}
+
+async function moveStudy(options: PullOptions, session: PeerSession, scp: StorageScp, index: number, expected: readonly InstanceRef[], tracker: ProgressTracker): Promise<StudyPullReport> {
+  const { peer, localAet, network } = options;
+  const study = options.studies[index];
+  if (expected.length === 0) {
+    return { studyInstanceUid: study, expected: 0, received: 0, failed: 0, moveStatus: 'not moved', retries: 0, error: `study not found on ${formatPeer(peer)}` };
   }
+  const onDisk = onDiskFor(options.outDir, study);
   const missing = (): InstanceRef[] => expected.filter((ref) => !onDisk(ref));
+  let todo = missing();
+  if (todo.length === 0) {
+    // All of it is here already (an earlier run): nothing to move.
+    return { studyInstanceUid: study, expected: expected.length, received: expected.length, failed: 0, moveStatus: 'already complete', retries: 0 };
+  }
+  const connectionsBefore = scp.counts.connections;
+  tracker.started(index, 'move');
+  const first = await moveOn(await session.get(), peer, localAet, 'STUDY', { StudyInstanceUID: study }, (p) => tracker.started(index, 'move', p));
   // No connection to our SCP at all while this move ran (with parallel studies, another study's
   // sub-association also counts: then the study is retried and reported instead).
   if (!isDone(first.status) && scp.counts.connections === connectionsBefore) {
@@ -212,7 +257,7 @@ async function pullStudy(options: PullOptions, session: PeerSession, scp: Storag
   for (let round = 0; todo.length > 0 && round < Math.max(1, network.retries); round++) {
     if (round > 0) await sleep(network.retryBackoffMs * 2 ** (round - 1));
     retries++;
-    progress('retry', expected.length, expected.length - todo.length);
+    tracker.started(index, 'retry');
     try {
       const assoc = await session.get();
       if (round === 0) {

@@ -6,6 +6,11 @@ export interface LoggerOptions {
   /** Append JSON lines here; otherwise to stderr. */
   readonly file?: string;
   readonly level?: pino.Level | 'silent';
+  /**
+   * Called (once per failure) when the log file cannot be written, e.g. a full disk: logging then
+   * never throws into the code that logged, whose work may be a C-STORE being answered.
+   */
+  readonly onWriteError?: (err: NodeJS.ErrnoException) => void;
 }
 
 /**
@@ -17,6 +22,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const destination = options.file
     ? pino.destination({ dest: options.file, mkdir: true, sync: true, append: true })
     : pino.destination({ dest: 2, sync: true });
+  // Without a listener, a failed write (ENOSPC) is thrown from whatever line logged.
+  destination.on('error', (err: NodeJS.ErrnoException) => options.onWriteError?.(err));
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }
 

@@ -1,4 +1,4 @@
-import { SingleBar } from 'cli-progress';
+import { MultiBar, type SingleBar } from 'cli-progress';
 
 export interface Progress {
   /** detail: what the counts are about right now, e.g. "study 3/20" (never PHI). */
@@ -8,32 +8,70 @@ export interface Progress {
 
 const QUIET: Progress = { update() {}, stop() {} };
 
-/** A live bar (count, rate, ETA) on an interactive terminal; nothing when piped or in CI. */
-export function createProgress(label: string, unit = 'files'): Progress {
-  if (!process.stderr.isTTY || process.env.CI) return QUIET;
-  const bar = new SingleBar({
-    format: `${label} {detail}{bar} {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`,
+/** Live bars only on an interactive terminal, never in CI or when piped. */
+function interactive(): boolean {
+  return !!process.stderr.isTTY && !process.env.CI;
+}
+
+/**
+ * One MultiBar for every bar alive at a time (the pull and the anonymizer overlap: two bars, one
+ * under the other), created with the first bar and stopped, cleared, with the last.
+ */
+let board: MultiBar | undefined;
+let live = 0;
+
+function boardFor(): MultiBar {
+  board ??= new MultiBar({
     stream: process.stderr,
     hideCursor: true,
     clearOnComplete: true,
     etaBuffer: 200,
+    autopadding: true,
   });
+  return board;
+}
+
+/**
+ * Prints one line for the person at the terminal (stdout). While bars are drawn, the line goes
+ * above them (they are cleared first and drawn again below it): never onto the end of a bar.
+ */
+export function printLine(line: string): void {
+  if (board) {
+    board.log(`${line}\n`);
+    board.update(); // prints the line now: a bar stopped right after would drop it
+  } else {
+    process.stdout.write(`${line}\n`);
+  }
+}
+
+/** A live bar (count, rate, ETA) on an interactive terminal; nothing when piped or in CI. */
+export function createProgress(label: string, unit = 'files'): Progress {
+  if (!interactive()) return QUIET;
+  const format = `${label} {detail}{bar} {value}/{total} ${unit} | {rate}/s | ETA {eta_formatted}`;
   const started = Date.now();
-  let running = false;
+  let bar: SingleBar | undefined;
   return {
     update(done, total, detail) {
       const rate = Math.round(done / Math.max(0.001, (Date.now() - started) / 1000));
       const payload = { rate, detail: detail ? `${detail} ` : '' };
-      if (!running) {
-        bar.start(total, done, payload);
-        running = true;
+      if (!bar) {
+        bar = boardFor().create(total, done, payload, { format });
+        live++;
       } else {
         bar.setTotal(total);
         bar.update(done, payload);
       }
     },
     stop() {
-      if (running) bar.stop();
+      if (!bar || !board) return;
+      bar.stop();
+      if (--live > 0) {
+        board.remove(bar);
+      } else {
+        board.stop();
+        board = undefined;
+      }
+      bar = undefined;
     },
   };
 }

@@ -41,7 +41,7 @@ export async function pullStep(ctx: RunContext): Promise<StepOutcome & { partial
       network: ctx.network,
       logger: ctx.logger,
       onProgress: (p) => {
-        progress.update(p.received, Math.max(p.expected, p.received), `study ${p.study}/${p.studies}`);
+        progress.update(p.received, Math.max(p.expected, p.received), `${p.phase === 'find' ? 'C-FIND' : 'study'} ${p.study}/${p.studies}`);
         crashPoint('pull', p.received);
       },
     });
