@@ -1,9 +1,13 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { appendDurably } from '../util/append-durable';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../util/atomic-write';
 
 const RUN_NAME = /^run_at_(\d+)$/;
+
+/** Kept free for the run's own records: enough for state.json and the overview's last lines. */
+const RESERVE_FILE = '.space-reserve';
+const RESERVE_BYTES = 256 * 1024;
 
 /** YYYY-MM-DD HH:MM in local time, as overview.txt has always written it. */
 export function overviewTime(d = new Date()): string {
@@ -100,6 +104,18 @@ export class RunDir {
 
   writeJson(name: string, value: unknown): void {
     this.writeText(name, JSON.stringify(value, null, 2) + '\n');
+  }
+
+  /**
+   * Holds a little space while the run works: when the disk fills up, releasing it lets the run
+   * still record in state.json and overview.txt why it stopped.
+   */
+  reserveSpace(): void {
+    writeFileAtomic(this.file(RESERVE_FILE), [Buffer.alloc(RESERVE_BYTES)], { fsync: true });
+  }
+
+  releaseReserve(): void {
+    rmSync(this.file(RESERVE_FILE), { force: true });
   }
 
   loadState(): RunState | undefined {

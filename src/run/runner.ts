@@ -130,6 +130,7 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
       return { exitCode: 0, runDir: run.path };
     }
     say(`Working directory: ${run.path}`);
+    run.reserveSpace();
     if (req.resume) run.overview(`Resuming at ${overviewTime()} from step ${first}`);
     else run.overview(`Starting at ${overviewTime()}${options.practice ? ' (practice run)' : ''}${options.noPush ? ' (no push)' : ''}`);
     if (!req.resume) run.saveState(state);
@@ -196,6 +197,7 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
         const failedStep = err instanceof StepFailure ? err.step : step;
         const raw = err instanceof StepFailure ? err.cause : err;
         const cause = isDiskFull(raw) && !(raw instanceof PipelineError) ? diskFullError(runPath, raw) : raw;
+        if (isDiskFull(cause)) run.releaseReserve(); // room to record why the run stopped
         record(failedStep, started, cause instanceof Error ? cause : new Error(String(cause)));
         const message = errorMessage(cause);
         const hint = /-r\b/.test(message) ? '' : '; fix the cause, then resume with `dicom-pipeline -r`';
@@ -209,6 +211,7 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
     // Outside a step (the first overview line, state.json): still one line saying what to do.
     throw isDiskFull(err) && !(err instanceof PipelineError) ? diskFullError(runPath, err) : err;
   } finally {
+    run.releaseReserve();
     review.close();
     try {
       logger.flush?.();

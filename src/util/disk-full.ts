@@ -7,8 +7,8 @@ import { existsSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PipelineError } from '../errors';
 
-/** Errno codes (and SQLite's) that mean "no space left", whoever raised them. */
-const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL']);
+/** Codes that mean "no space left", whoever raised them: errno, SQLite's, and ours once typed. */
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'SQLITE_FULL', 'E_DISK_FULL']);
 
 export function isDiskFull(err: unknown): boolean {
   const code = (err as { code?: unknown } | undefined)?.code;
