@@ -6,7 +6,7 @@
  * its Association/PresentationContext model, and the SCP's association and idle timers. What we do
  * not: its P-DATA path (PDU accumulation, PDV assembly, command parsing through dcmjs, dataset
  * handling), which cost more per C-STORE than our whole store path bar the fsync and re-parsed every
- * dataset-less command since the start of the association (the quadratic trap in DESIGN.md §3).
+ * dataset-less command since the start of the association (the quadratic trap: docs/networking.md).
  * routeIncomingPdus() hands every P-DATA-TF PDU to our layer (dimse-pdata.ts, dimse-command.ts);
  * dcmjs-dimse never sees one, so none of its DIMSE state is ever used.
  *

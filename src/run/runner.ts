@@ -175,9 +175,11 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
       say(overlap ? '== pull + anonymize' : `== ${step}`);
       try {
         if (overlap) {
-          const pulling = runStep('pull', ctx, false);
+          // The anonymizer's bar counts towards the pull's total (known once every study is listed).
+          let pullTotal = 0;
+          const pulling = pullStep(ctx, (total) => (pullTotal = total));
           // Settled into a value at once: an anonymizer failure must wait for the pull, not crash the process.
-          const anonymizing = anonymizeStep(ctx, pulling).then((r) => ({ r }), (err: unknown) => ({ err }));
+          const anonymizing = anonymizeStep(ctx, { until: pulling, total: () => pullTotal }).then((r) => ({ r }), (err: unknown) => ({ err }));
           const pulled = await pulling.catch(async (err: Error) => {
             await anonymizing;
             throw err;

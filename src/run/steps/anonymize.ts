@@ -12,7 +12,14 @@ import { instanceHash } from './pull';
  * from_staging → to_production (or quarantine), every output verified. Outputs are a pure function
  * of the inputs and identity.db, so a re-run after a crash starts from clean output directories.
  */
-export async function anonymizeStep(ctx: RunContext, arrivingUntil?: Promise<unknown>): Promise<StepOutcome> {
+export interface Arriving {
+  /** Files keep arriving until this settles (the pull). */
+  readonly until: Promise<unknown>;
+  /** How many files will have arrived by then, as far as known yet (0: unknown). */
+  readonly total: () => number;
+}
+
+export async function anonymizeStep(ctx: RunContext, arriving?: Arriving): Promise<StepOutcome> {
   const outputDir = ctx.run.file(RUN_FILES.toProduction);
   const quarantineDir = ctx.run.file(RUN_FILES.quarantine);
   rmSync(outputDir, { recursive: true, force: true });
@@ -30,9 +37,9 @@ export async function anonymizeStep(ctx: RunContext, arrivingUntil?: Promise<unk
   let summary;
   try {
     summary = await anonymizeTree(settings, {
-      arrivingUntil,
+      arrivingUntil: arriving?.until,
       onOutcome: (o, done, total) => {
-        progress.update(done, total);
+        progress.update(done, Math.max(total, arriving?.total() ?? 0));
         crashPoint('anonymize', done);
         if (o.kind === 'anonymized') {
           entries.push({ event: 'anonymized', instance: o.sopInstanceUid, study: o.studyUid }, { event: 'verified', instance: o.sopInstanceUid, study: o.studyUid });

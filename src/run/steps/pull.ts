@@ -25,7 +25,8 @@ export function readPullReport(ctx: RunContext): PullReport | undefined {
 }
 
 /** C-MOVE every study into the embedded SCP, then reconcile against the staging PACS's own list. */
-export async function pullStep(ctx: RunContext): Promise<StepOutcome & { partial: boolean }> {
+/** onTotal: the number of instances the pull expects, as it becomes known. */
+export async function pullStep(ctx: RunContext, onTotal?: (total: number) => void): Promise<StepOutcome & { partial: boolean }> {
   const studies = runStudies(ctx);
   const dir = ctx.run.file(RUN_FILES.fromStaging);
   const progress = createProgress('pull', 'instances');
@@ -41,6 +42,7 @@ export async function pullStep(ctx: RunContext): Promise<StepOutcome & { partial
       network: ctx.network,
       logger: ctx.logger,
       onProgress: (p) => {
+        onTotal?.(p.expected);
         progress.update(p.received, Math.max(p.expected, p.received), `${p.phase === 'find' ? 'C-FIND' : 'study'} ${p.study}/${p.studies}`);
         crashPoint('pull', p.received);
       },
