@@ -2,8 +2,8 @@
  * Serves one accepted TCP connection as a DICOM SCP. dcmjs-dimse negotiates the association (and
  * runs the association/idle timers); every P-DATA-TF PDU goes to our own DIMSE layer
  * (dimse-pdata.ts, dimse-command.ts), which hands our code the raw C-STORE dataset bytes: nothing is
- * parsed or re-encoded on the way (docs/architecture.md, "Node and libraries"). Policy (who may associate, which contexts) and
- * storage are callbacks, so this file stays protocol plumbing only.
+ * parsed or re-encoded on the way (docs/architecture.md, "Node and libraries"). Policy (who may
+ * associate, which contexts) and storage are callbacks, so this file stays protocol plumbing only.
  */
 import type { Socket } from 'node:net';
 import { COMMAND, type DimseCommand } from './dimse-command';
