@@ -38,7 +38,10 @@ export const configSchema = z.strictObject({
     allowedCallingAets: z.array(z.string().min(1).max(16)).optional(),
   }).optional(),
   staging: peer.optional(),
-  research: peer.optional(),
+  research: peer.extend({
+    /** How a push confirms delivery (src/scu/confirm.ts). */
+    confirm: z.enum(['auto', 'commitment', 'find', 'none']).default('auto'),
+  }).optional(),
   /** Default number of studies per run (-m overrides). */
   maxStudies: z.number().int().min(1).default(10),
   review: z.union([z.strictObject({ csv: z.string().min(1) }), z.strictObject({ sqlite: z.string().min(1) })]).optional(),
@@ -66,6 +69,7 @@ export const configSchema = z.strictObject({
     requestsPerAssociation: z.number().int().min(1).optional(),
     retries: z.number().int().min(0).max(20).optional(),
     retryBackoffMs: z.number().int().min(0).optional(),
+    commitmentTimeoutMs: z.number().int().min(100).optional(),
   }).default({}),
 });
 

@@ -8,11 +8,12 @@ import { connect, type Socket } from 'node:net';
 import { errorMessage, PipelineError } from '../errors';
 import { findElement, type Element } from './dataset';
 import { lookupTag } from './dictionary';
-import { COMMAND, isResponse, type DimseCommand } from './dimse-command';
+import { COMMAND, isResponse, responseTo, type DimseCommand, type EventReportRequest } from './dimse-command';
 import { Association, Dataset, DISABLED_TIMEOUT_MS, NetworkBase, routeIncomingPdus } from './dimse-lib';
-import { DatasetFragmenter, MessageAssembler, PduError, encodeMessage, fragmentSize, parsePDataTf, type DimseMessage } from './dimse-pdata';
+import { DatasetFragmenter, MessageAssembler, PduError, encodeMessage, eventReportOf, fragmentSize, parsePDataTf, type DimseMessage } from './dimse-pdata';
 import { describeAbort, describeReject, isTransientReject, rejectHint, type RejectParams } from './dimse-pdu-text';
 import { STATUS_PENDING, STATUS_PENDING_WARNING } from './dimse-status';
+import { ACTION_REQUEST_COMMITMENT, STORAGE_COMMITMENT_SOP_CLASS, STORAGE_COMMITMENT_SOP_INSTANCE, encodeCommitmentRequest, type SopReference } from './storage-commitment';
 import { parseDataset } from './parse';
 import { transferSyntax } from './transfer-syntax';
 import { decodeText } from './values';
@@ -101,6 +102,11 @@ export class ScuAssociation {
   private closedReason?: string;
   private opening?: { resolve(a: ScuAssociation): void; reject(e: PipelineError): void; phase: 'connect' | 'associate' };
   private releasing?: () => void;
+  /**
+   * Serves an N-EVENT-REPORT-RQ the peer sends on this association (a storage commitment report
+   * may come on the association of its request); returns the status to answer.
+   */
+  onEventReport?: (request: EventReportRequest) => number;
 
   private constructor(readonly params: OpenParams) {
     this.peer = `${params.calledAet}@${params.host}:${params.port}`;
@@ -221,6 +227,20 @@ export class ScuAssociation {
     });
   }
 
+  /** N-ACTION-RQ "Request Storage Commitment" (Push Model) for these instances under one transaction. */
+  requestStorageCommitment(transactionUid: string, refs: readonly SopReference[]): Promise<DimseReply> {
+    const context = this.findContext(STORAGE_COMMITMENT_SOP_CLASS);
+    if (!context) return Promise.reject(this.closedReason !== undefined ? this.closedError() : new PipelineError('E_ASSOCIATION', `${this.peer} accepted no presentation context for Storage Commitment`));
+    const dataset = encodeCommitmentRequest(transactionUid, refs, context.transferSyntax);
+    return this.sendOn(context, 'N-ACTION (storage commitment)', {
+      commandField: COMMAND.N_ACTION_RQ,
+      requestedSopClassUid: STORAGE_COMMITMENT_SOP_CLASS,
+      requestedSopInstanceUid: STORAGE_COMMITMENT_SOP_INSTANCE,
+      actionTypeId: ACTION_REQUEST_COMMITMENT,
+      hasDataset: true,
+    }, dataset);
+  }
+
   /** A-RELEASE; falls back to closing the connection when the peer does not answer in time. */
   async release(): Promise<void> {
     if (this.closedReason !== undefined) return;
@@ -310,6 +330,10 @@ export class ScuAssociation {
     const { command } = message;
     const current = this.inFlight;
     if (!isResponse(command)) {
+      if (command.commandField === COMMAND.N_EVENT_REPORT_RQ && this.onEventReport) {
+        this.answerEventReport(message);
+        return;
+      }
       // A peer SCU request on our association (e.g. C-CANCEL is ours to send, not to receive): not served.
       if (command.commandField !== COMMAND.C_CANCEL_RQ) throw new PduError(`unexpected request 0x${command.commandField.toString(16)} from the peer`);
       return;
@@ -324,6 +348,16 @@ export class ScuAssociation {
     this.disarm();
     this.inFlight = undefined;
     current.resolve(reply);
+  }
+
+  private answerEventReport(message: DimseMessage): void {
+    const { command } = message;
+    const context = this.accepted.find((c) => c.id === message.pcId);
+    if (!context) throw new PduError(`message on presentation context ${message.pcId}, which was not accepted`);
+    const status = this.onEventReport!(eventReportOf(message, this.params.calledAet, context.transferSyntax));
+    this.socket.cork();
+    for (const pdu of encodeMessage(context.id, responseTo(command, status), undefined, this.peerMaxPdu)) this.socket.write(pdu);
+    this.socket.uncork();
   }
 
   private wire(): void {

@@ -15,6 +15,10 @@ export const COMMAND = {
   C_ECHO_RQ: 0x0030,
   C_ECHO_RSP: 0x8030,
   C_CANCEL_RQ: 0x0fff,
+  N_EVENT_REPORT_RQ: 0x0100,
+  N_EVENT_REPORT_RSP: 0x8100,
+  N_ACTION_RQ: 0x0130,
+  N_ACTION_RSP: 0x8130,
 } as const;
 
 /** Command Data Set Type (0000,0800): this value means "no dataset follows"; any other means one does. */
@@ -28,6 +32,11 @@ export interface DimseCommand {
   readonly messageIdBeingRespondedTo?: number;
   readonly affectedSopClassUid?: string;
   readonly affectedSopInstanceUid?: string;
+  /** N-ACTION-RQ (and other N- requests on a given instance). */
+  readonly requestedSopClassUid?: string;
+  readonly requestedSopInstanceUid?: string;
+  readonly eventTypeId?: number;
+  readonly actionTypeId?: number;
   readonly moveDestination?: string;
   readonly priority?: number;
   /** True when a dataset follows the command (Command Data Set Type other than 0x0101). */
@@ -48,6 +57,7 @@ type Kind = 'UI' | 'AE' | 'LO' | 'US';
 /** The command elements we read and write, in tag order (the order they are encoded). */
 const ELEMENTS: ReadonlyArray<readonly [tag: number, field: Field | 'dataSetType', kind: Kind]> = [
   [0x00000002, 'affectedSopClassUid', 'UI'],
+  [0x00000003, 'requestedSopClassUid', 'UI'],
   [0x00000100, 'commandField', 'US'],
   [0x00000110, 'messageId', 'US'],
   [0x00000120, 'messageIdBeingRespondedTo', 'US'],
@@ -57,6 +67,9 @@ const ELEMENTS: ReadonlyArray<readonly [tag: number, field: Field | 'dataSetType
   [0x00000900, 'status', 'US'],
   [0x00000902, 'errorComment', 'LO'],
   [0x00001000, 'affectedSopInstanceUid', 'UI'],
+  [0x00001001, 'requestedSopInstanceUid', 'UI'],
+  [0x00001002, 'eventTypeId', 'US'],
+  [0x00001008, 'actionTypeId', 'US'],
   [0x00001020, 'remaining', 'US'],
   [0x00001021, 'completed', 'US'],
   [0x00001022, 'failed', 'US'],
@@ -120,6 +133,31 @@ export function decodeCommand(bytes: Buffer): DimseCommand {
   if (typeof out.commandField !== 'number') throw new DimseCommandError('command without Command Field (0000,0100)');
   if (dataSetType === undefined) throw new DimseCommandError('command without Command Data Set Type (0000,0800)');
   return { ...(out as unknown as Omit<DimseCommand, 'hasDataset'>), hasDataset: dataSetType !== NO_DATASET };
+}
+
+/** An N-EVENT-REPORT-RQ as received (on our SCP, or on an association we opened). */
+export interface EventReportRequest {
+  readonly callingAet: string;
+  readonly sopClassUid: string;
+  readonly sopInstanceUid: string;
+  readonly eventTypeId: number;
+  /** The transfer syntax of the context it came on: its dataset is decoded with it. */
+  readonly transferSyntaxUid: string;
+  readonly dataset?: readonly Buffer[];
+}
+
+/** The N-EVENT-REPORT-RSP (or other response without dataset) to a request, with this status. */
+export function responseTo(request: DimseCommand, status: number, errorComment?: string): DimseCommand {
+  return {
+    commandField: request.commandField | 0x8000,
+    messageIdBeingRespondedTo: request.messageId,
+    affectedSopClassUid: request.affectedSopClassUid,
+    affectedSopInstanceUid: request.affectedSopInstanceUid,
+    eventTypeId: request.commandField === COMMAND.N_EVENT_REPORT_RQ ? request.eventTypeId : undefined,
+    hasDataset: false,
+    status,
+    errorComment: errorComment ? errorComment.slice(0, 64) : undefined,
+  };
 }
 
 export function isResponse(command: DimseCommand): boolean {

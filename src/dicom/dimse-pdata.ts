@@ -4,7 +4,7 @@
  * messages back into PDUs. Values stay subarrays of the received buffers (no copies), and a PDU
  * spread over several socket reads is joined once (dcmjs-dimse re-concatenates on every read).
  */
-import { decodeCommand, encodeCommand, type DimseCommand } from './dimse-command';
+import { decodeCommand, encodeCommand, type DimseCommand, type EventReportRequest } from './dimse-command';
 
 export const PDU_TYPE = {
   ASSOCIATE_RQ: 0x01,
@@ -117,6 +117,19 @@ export interface DimseMessage {
   /** The dataset as received: PDV values in order (subarrays of the PDUs). Absent when none followed. */
   readonly dataset?: readonly Buffer[];
   readonly datasetLength: number;
+}
+
+/** An N-EVENT-REPORT-RQ message as the request our handlers see. */
+export function eventReportOf(message: DimseMessage, callingAet: string, transferSyntaxUid: string): EventReportRequest {
+  const { command } = message;
+  return {
+    callingAet,
+    sopClassUid: command.affectedSopClassUid ?? '',
+    sopInstanceUid: command.affectedSopInstanceUid ?? '',
+    eventTypeId: command.eventTypeId ?? 0,
+    transferSyntaxUid,
+    dataset: message.dataset,
+  };
 }
 
 /** Joins PDVs into DIMSE messages: command fragments, then (when announced) dataset fragments. */

@@ -6,9 +6,9 @@
  * associate, which contexts) and storage are callbacks, so this file stays protocol plumbing only.
  */
 import type { Socket } from 'node:net';
-import { COMMAND, type DimseCommand } from './dimse-command';
+import { COMMAND, responseTo, type EventReportRequest } from './dimse-command';
 import { Scp, routeIncomingPdus, type DimseAssociation, type NetworkInternals } from './dimse-lib';
-import { MessageAssembler, PduError, encodeMessage, parsePDataTf, type DimseMessage } from './dimse-pdata';
+import { MessageAssembler, PduError, encodeMessage, eventReportOf, parsePDataTf, type DimseMessage } from './dimse-pdata';
 import { describeAbort } from './dimse-pdu-text';
 import { STATUS_PROCESSING_FAILURE, STATUS_SUCCESS } from './dimse-status';
 
@@ -52,6 +52,8 @@ export interface StoreReply {
 export interface ScpHandlers {
   associate(info: AssociationRequestInfo): AssociationDecision;
   store(instance: ReceivedInstance): Promise<StoreReply>;
+  /** A storage commitment report (N-EVENT-REPORT-RQ): returns the status to answer. Not served when absent. */
+  eventReport?(request: EventReportRequest): number;
   /** The peer asked to release: resolve when the A-RELEASE-RP may go (every store of it durable). */
   released?(): Promise<void> | void;
   /** The connection ended; `error` is a one-line description when it did not end by release. */
@@ -171,16 +173,7 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
 
   const respond = (request: DimseMessage, status: number, errorComment?: string): void => {
     if (socket.destroyed) return;
-    const rq = request.command;
-    const response: DimseCommand = {
-      commandField: rq.commandField | 0x8000,
-      messageIdBeingRespondedTo: rq.messageId,
-      affectedSopClassUid: rq.affectedSopClassUid,
-      affectedSopInstanceUid: rq.affectedSopInstanceUid,
-      hasDataset: false,
-      status,
-      errorComment: errorComment ? errorComment.slice(0, 64) : undefined,
-    };
+    const response = responseTo(request.command, status, errorComment);
     socket.cork();
     for (const buf of encodeMessage(request.pcId, response, undefined, peerMaxPdu)) socket.write(buf);
     socket.uncork();
@@ -214,6 +207,13 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
         respond(message, reply.status, reply.errorComment);
         return;
       }
+      case COMMAND.N_EVENT_REPORT_RQ:
+        if (!handlers.eventReport) {
+          respond(message, STATUS_UNRECOGNIZED_OPERATION);
+          return;
+        }
+        respond(message, handlers.eventReport(eventReportOf(message, callingAet ?? '', context.transferSyntax)));
+        return;
       case COMMAND.C_CANCEL_RQ:
         return; // nothing of ours is cancellable
       default:

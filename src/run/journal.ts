@@ -1,8 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { appendDurably } from '../util/append-durable';
 
-/** What happened to one instance, in order: received → anonymized | quarantined → verified → pushed → confirmed. */
-export type JournalEvent = 'received' | 'anonymized' | 'quarantined' | 'verified' | 'pushed' | 'confirmed' | 'push-failed';
+/**
+ * What happened to one instance, in order: received → anonymized | quarantined → verified → pushed →
+ * confirmed (detail: how, "storage commitment" or "C-FIND") | delivered (stored and counted as
+ * delivered without a confirmation: research.confirm none, or auto with no way to confirm; detail: why).
+ */
+export type JournalEvent = 'received' | 'anonymized' | 'quarantined' | 'verified' | 'pushed' | 'confirmed' | 'delivered' | 'push-failed';
 
 export interface JournalEntry {
   readonly at: string;
@@ -40,6 +44,11 @@ export class Journal {
       }
     }
     return out;
+  }
+
+  /** Instances a push delivered (confirmed, or counted as delivered): a resumed push never sends them again. */
+  deliveredInstances(): Set<string> {
+    return new Set(this.read().filter((e) => e.event === 'confirmed' || e.event === 'delivered').map((e) => e.instance));
   }
 
   instancesWith(event: JournalEvent): Set<string> {

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import fg from 'fast-glob';
 import { cleanedUids } from '../anon/identity/lookup';
 import { RUN_FILES, type RunContext } from './context';
@@ -15,7 +15,7 @@ export interface StudyPlan {
   readonly blocked?: string;
   /** Anonymized files waiting in to_production/<anonymized>/. */
   readonly files: readonly string[];
-  /** Every file of it was confirmed at the research PACS by an earlier push. */
+  /** Every file of it was delivered to the research PACS (confirmed, or counted as delivered) by a push. */
   readonly confirmed: boolean;
 }
 
@@ -24,8 +24,7 @@ export function studyPlans(ctx: RunContext): StudyPlan[] {
   const pullReport = readPullReport(ctx);
   const byStudy = new Map(pullReport?.studies.map((s) => [s.studyInstanceUid, s]) ?? []);
   const anonymized = cleanedUids(ctx.identityDb, studies, 'studyuid');
-  const confirmedStudies = ctx.journal.read().filter((e) => e.event === 'confirmed' && e.study).map((e) => e.study!);
-  const confirmed = new Set(confirmedStudies);
+  const delivered = ctx.journal.deliveredInstances();
   return studies.map((original) => {
     const pulled = byStudy.get(original);
     let blocked: string | undefined;
@@ -35,6 +34,7 @@ export function studyPlans(ctx: RunContext): StudyPlan[] {
     const cleaned = anonymized.get(original);
     const dir = cleaned ? join(ctx.run.file(RUN_FILES.toProduction), cleaned) : undefined;
     const files = dir && existsSync(dir) ? fg.sync('**/*.dcm', { cwd: dir, absolute: true }).sort() : [];
-    return { original, anonymized: cleaned, blocked, files, confirmed: !!cleaned && confirmed.has(cleaned) };
+    const confirmed = !!cleaned && files.length > 0 && files.every((f) => delivered.has(basename(f, '.dcm')));
+    return { original, anonymized: cleaned, blocked, files, confirmed };
   });
 }

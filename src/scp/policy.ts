@@ -3,6 +3,7 @@
  * are accepted with which single transfer syntax.
  */
 import type { AssociationDecision, AssociationRequestInfo } from '../dicom/dimse-scp';
+import { STORAGE_COMMITMENT_SOP_CLASS } from '../dicom/storage-commitment';
 import { transferSyntax } from '../dicom/transfer-syntax';
 
 export const VERIFICATION_SOP_CLASS = '1.2.840.10008.1.1';
@@ -14,6 +15,10 @@ export interface AssociationPolicy {
   /** When non-empty, only these peer IP addresses may connect. */
   readonly allowedAddresses: readonly string[];
   readonly maxAssociations: number;
+  /** Storage contexts accepted (default true); false while we only wait for commitment reports. */
+  readonly acceptStorage?: boolean;
+  /** Storage Commitment Push Model accepted, for the reports an archive sends us (default false). */
+  readonly acceptCommitment?: boolean;
 }
 
 /** Standard storage SOP classes outside the 1.2.840.10008.5.1.4.1.1 arc (PS3.4 Annex B table B.5-1). */
@@ -35,6 +40,12 @@ function firstSupported(proposed: readonly string[]): string | undefined {
   return proposed.find((uid) => transferSyntax(uid) !== undefined);
 }
 
+function serves(policy: AssociationPolicy, abstractSyntax: string): boolean {
+  if (abstractSyntax === VERIFICATION_SOP_CLASS) return true;
+  if (abstractSyntax === STORAGE_COMMITMENT_SOP_CLASS) return policy.acceptCommitment === true;
+  return policy.acceptStorage !== false && isStorageSopClass(abstractSyntax);
+}
+
 export function decideAssociation(info: AssociationRequestInfo, policy: AssociationPolicy, activeAssociations: number): AssociationDecision {
   if (info.calledAet.trim() !== policy.aeTitle) return { accept: false, cause: 'called-ae' };
   if (policy.allowedCallingAets.length > 0 && !policy.allowedCallingAets.includes(info.callingAet.trim())) {
@@ -48,7 +59,7 @@ export function decideAssociation(info: AssociationRequestInfo, policy: Associat
   const transferSyntaxes = new Map<number, string>();
   const unsupportedAbstract = new Set<number>();
   for (const context of info.contexts) {
-    if (context.abstractSyntax !== VERIFICATION_SOP_CLASS && !isStorageSopClass(context.abstractSyntax)) {
+    if (!serves(policy, context.abstractSyntax)) {
       unsupportedAbstract.add(context.id);
       continue;
     }

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { PipelineError } from '../errors';
+import type { EventReportRequest } from '../dicom/dimse-command';
 import { serveScpConnection, type ReceivedInstance, type StoreReply } from '../dicom/dimse-scp';
 import { STATUS_OUT_OF_RESOURCES, STATUS_PROCESSING_FAILURE, STATUS_SUCCESS, formatStatus } from '../dicom/dimse-status';
 import { silentLogger, type Logger } from '../util/logger';
@@ -29,6 +30,10 @@ export interface StorageScpOptions {
   /** Longest wait of a rename for its directory fsync (default DIR_SYNC_DELAY_MS, 100 ms). */
   readonly dirSyncDelayMs?: number;
   readonly logger?: Logger;
+  /** Accept storage (default true); false for a listener that only takes commitment reports. */
+  readonly acceptStorage?: boolean;
+  /** Serves Storage Commitment reports (N-EVENT-REPORT-RQ): returns the status to answer. */
+  readonly onCommitmentReport?: (request: EventReportRequest) => number;
 }
 
 export interface ScpCounts {
@@ -91,6 +96,8 @@ export class StorageScp extends EventEmitter {
       allowedCallingAets: options.allowedCallingAets ?? [],
       allowedAddresses: options.allowedAddresses ?? [],
       maxAssociations: options.maxAssociations ?? SCP_DEFAULTS.maxAssociations,
+      acceptStorage: options.acceptStorage,
+      acceptCommitment: options.onCommitmentReport !== undefined,
     };
   }
 
@@ -152,6 +159,7 @@ export class StorageScp extends EventEmitter {
           return decision;
         },
         store: (instance) => this.store(instance),
+        eventReport: this.options.onCommitmentReport,
         // Before answering A-RELEASE-RQ: every file of the association durable under its final name,
         // and no temp file created ahead left behind.
         released: () => this.writer.flush().catch(() => undefined).then(() => this.writer.discardSpares()),

@@ -19,6 +19,8 @@ export interface NetworkOptions {
   readonly retries: number;
   /** First retry delay; doubled at each further attempt. */
   readonly retryBackoffMs: number;
+  /** How long a push waits for the archive's storage commitment reports before calling the rest unconfirmed. */
+  readonly commitmentTimeoutMs: number;
 }
 
 export const DEFAULT_NETWORK_OPTIONS: NetworkOptions = Object.freeze({
@@ -30,6 +32,7 @@ export const DEFAULT_NETWORK_OPTIONS: NetworkOptions = Object.freeze({
   requestsPerAssociation: 1_000,
   retries: 3,
   retryBackoffMs: 1_000,
+  commitmentTimeoutMs: 600_000,
 });
 
 export function networkOptions(overrides: Partial<NetworkOptions> = {}): NetworkOptions {

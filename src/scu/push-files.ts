@@ -41,8 +41,9 @@ export interface PushFailure {
  */
 export const READ_AHEAD_MAX_BYTES = Number(process.env.DICOM_PIPELINE_PUSH_READ_AHEAD_BYTES) || 4 << 20;
 
-export async function scan(dir: string): Promise<{ items: PushItem[]; unreadable: PushFailure[] }> {
-  const paths = (await fg('**/*', { cwd: dir, absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: false })).sort();
+/** Every file under dir, or only `files` (a resumed run's push: what is not delivered yet). */
+export async function scan(dir: string, files?: readonly string[]): Promise<{ items: PushItem[]; unreadable: PushFailure[] }> {
+  const paths = files ? [...files].sort() : (await fg('**/*', { cwd: dir, absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: false })).sort();
   if (paths.length === 0) throw new PipelineError('E_USAGE', `no files to push under ${dir}`);
   const items: PushItem[] = [];
   const unreadable: PushFailure[] = [];

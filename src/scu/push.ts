@@ -1,8 +1,8 @@
 /**
  * push: C-STORE every DICOM file under a directory, sending each file's own dataset bytes (or, for an
  * archive that refuses the file's syntax, their lossless conversion), over N parallel associations,
- * grouped by transfer syntax, then confirm with C-FIND at IMAGE level that every sent instance is at
- * the destination.
+ * grouped by transfer syntax, then confirm delivery as configured (confirm.ts: storage commitment,
+ * C-FIND at IMAGE level, or none).
  */
 import { errorMessage, PipelineError } from '../errors';
 import { describeSyntax } from '../dicom/convert-syntax';
@@ -13,30 +13,58 @@ import { silentLogger, type Logger } from '../util/logger';
 import type { NetworkOptions } from './options';
 import { formatPeer, type Peer } from './peer';
 import { datasetIn, load, scan, syntaxesFor as syntaxes, type Loaded, type PushFailure, type PushItem } from './push-files';
-import { findStudyInstances } from './query';
-import { FIND_CONTEXTS, openAssociation, withAssociation } from './session';
+import type { CommitmentEndpoint } from './commitment';
+import { confirmDelivery, type ConfirmedBy, type ConfirmMode, type StoredInstance } from './confirm';
+import { openAssociation } from './session';
 
 export interface PushOptions {
   readonly peer: Peer;
   readonly dir: string;
+  /** Push only these files (absolute paths under dir) instead of every file under dir. */
+  readonly files?: readonly string[];
   readonly callingAet: string;
   readonly network: NetworkOptions;
+  /** How delivery is confirmed (default auto). */
+  readonly confirm?: ConfirmMode;
+  /** Our AE title and port, where the archive sends storage commitment reports. */
+  readonly commitmentEndpoint?: CommitmentEndpoint;
   readonly logger?: Logger;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
 export type { PushFailure };
 
+export type PushedStatus = 'confirmed' | 'stored' | 'unconfirmed' | 'failed';
+
+/** One file's outcome (push --json). */
+export interface PushedFile {
+  readonly path: string;
+  readonly status: PushedStatus;
+  readonly confirmedBy?: ConfirmedBy;
+  /** Why it is unconfirmed or failed. */
+  readonly reason?: string;
+  /** Stored and confirmed as configured (or counted so: see confirm.ts). */
+  readonly delivered: boolean;
+}
+
 export interface PushReport {
   readonly files: number;
+  readonly confirm: ConfirmMode;
+  /** Answered Success by the archive (at least once). */
   readonly stored: number;
   /** Stored with a warning status (e.g. 0xB000 coercion): counted in stored too. */
   readonly warnings: number;
+  /** Not delivered: not stored, or the archive reported it does not hold them. */
   readonly failed: readonly PushFailure[];
   readonly confirmed: number;
-  /** Answered Success but absent from the destination's C-FIND. */
-  readonly unconfirmed: readonly string[];
+  readonly confirmedBy: Readonly<Partial<Record<ConfirmedBy, number>>>;
+  readonly unconfirmed: readonly (PushFailure & { readonly delivered: boolean })[];
+  readonly delivered: number;
+  /** Every file delivered. */
   readonly complete: boolean;
+  /** One line for the operator when confirmation was impossible (auto). */
+  readonly warning?: string;
+  readonly results: readonly PushedFile[];
 }
 
 type Item = PushItem;
@@ -46,16 +74,81 @@ const MAX_CONTEXTS = 128;
 
 export async function push(options: PushOptions): Promise<PushReport> {
   const logger = options.logger ?? silentLogger;
-  const { items, unreadable } = await scan(options.dir);
-  const failed: PushFailure[] = [...unreadable];
+  const { items, unreadable } = await scan(options.dir, options.files);
+  const total = items.length + unreadable.length;
+  let done = unreadable.length;
+  options.onProgress?.(done, total);
+  const sent = await storeAll(options, items, () => options.onProgress?.(++done, total));
+  const failed: PushFailure[] = [...unreadable, ...sent.failed];
+  const mode = options.confirm ?? 'auto';
+  const confirmation = await confirmDelivery({
+    peer: options.peer,
+    callingAet: options.callingAet,
+    network: options.network,
+    logger,
+    mode,
+    endpoint: options.commitmentEndpoint,
+    resend: async (list) => {
+      const again = await storeAll(options, list.map((i) => sent.byPath.get(i.path)!), () => undefined);
+      return { stored: again.stored.map(storedInstance), failed: new Map(again.failed.map((f) => [f.path, f.reason])) };
+    },
+  }, sent.stored.map(storedInstance));
+  for (const [path, reason] of confirmation.failed) failed.push({ path, reason });
+
+  const results: PushedFile[] = [];
+  const failedPaths = new Map(failed.map((f) => [f.path, f.reason]));
+  for (const path of [...unreadable.map((u) => u.path), ...items.map((i) => i.path)]) {
+    const reason = failedPaths.get(path);
+    const by = confirmation.confirmed.get(path);
+    const unconfirmed = confirmation.unconfirmed.get(path);
+    if (reason !== undefined) results.push({ path, status: 'failed', reason, delivered: false });
+    else if (by) results.push({ path, status: 'confirmed', confirmedBy: by, delivered: true });
+    else if (unconfirmed && mode === 'none') results.push({ path, status: 'stored', delivered: true });
+    else if (unconfirmed) results.push({ path, status: 'unconfirmed', reason: unconfirmed.why, delivered: unconfirmed.delivered });
+  }
+  const confirmedBy: Partial<Record<ConfirmedBy, number>> = {};
+  for (const by of confirmation.confirmed.values()) confirmedBy[by] = (confirmedBy[by] ?? 0) + 1;
+  const delivered = results.filter((r) => r.delivered).length;
+  return {
+    files: total,
+    confirm: mode,
+    stored: sent.everStored.size,
+    warnings: sent.warnings,
+    failed,
+    confirmed: confirmation.confirmed.size,
+    confirmedBy,
+    unconfirmed: results.filter((r) => r.status === 'unconfirmed').map((r) => ({ path: r.path, reason: r.reason!, delivered: r.delivered })),
+    delivered,
+    complete: delivered === total,
+    warning: confirmation.warning,
+    results,
+  };
+}
+
+function storedInstance(item: Item): StoredInstance {
+  return { path: item.path, sopClassUid: item.sopClassUid, sopInstanceUid: item.sopInstanceUid, studyInstanceUid: item.studyInstanceUid };
+}
+
+interface StoreAllResult {
+  readonly stored: Item[];
+  readonly failed: PushFailure[];
+  readonly warnings: number;
+  readonly byPath: Map<string, Item>;
+  readonly everStored: Set<string>;
+}
+
+/**
+ * C-STOREs the items over `network.associations` parallel associations, retrying transient failures;
+ * throws when the very first association is refused (the peer is misconfigured or down).
+ */
+async function storeAll(options: PushOptions, items: readonly Item[], onDone: () => void): Promise<StoreAllResult> {
+  const logger = options.logger ?? silentLogger;
+  const failed: PushFailure[] = [];
   const stored: Item[] = [];
   let warnings = 0;
-  let done = 0;
   let everAssociated = false;
-  const total = items.length + unreadable.length;
-  options.onProgress?.(unreadable.length, total);
 
-  let queue = items;
+  let queue = [...items];
   for (let attempt = 0; queue.length > 0; attempt++) {
     const retry: Item[] = [];
     const batches = makeBatches(queue, options.network.requestsPerAssociation);
@@ -90,7 +183,7 @@ export async function push(options: PushOptions): Promise<PushReport> {
             } else {
               failed.push({ path: item.path, reason: outcome.reason });
             }
-            options.onProgress?.(unreadable.length + ++done, total);
+            onDone();
           }
         } finally {
           if (assoc.isOpen) await assoc.release().catch(() => assoc.abort());
@@ -109,17 +202,7 @@ export async function push(options: PushOptions): Promise<PushReport> {
     }
     queue = retry;
   }
-
-  const unconfirmed = stored.length > 0 ? await confirm(options, stored) : [];
-  return {
-    files: total,
-    stored: stored.length,
-    warnings,
-    failed,
-    confirmed: stored.length - unconfirmed.length,
-    unconfirmed,
-    complete: failed.length === 0 && unconfirmed.length === 0,
-  };
+  return { stored, failed, warnings, byPath: new Map(items.map((i) => [i.path, i])), everStored: new Set(stored.map((i) => i.path)) };
 }
 
 type SendOutcome = 'stored' | 'warning' | 'retry' | { reason: string };
@@ -224,26 +307,4 @@ function isTransient(err: unknown): boolean {
 function withError(item: Item, err: unknown): Item {
   item.lastError = err instanceof Error ? err.message : String(err);
   return item;
-}
-
-/** C-FIND at IMAGE level per study: every instance answered Success must be listed by the peer. */
-async function confirm(options: PushOptions, stored: readonly Item[]): Promise<string[]> {
-  const byStudy = new Map<string, Item[]>();
-  const unconfirmed: string[] = [];
-  for (const item of stored) {
-    if (!item.studyInstanceUid) {
-      unconfirmed.push(item.path);
-      continue;
-    }
-    const list = byStudy.get(item.studyInstanceUid) ?? [];
-    list.push(item);
-    byStudy.set(item.studyInstanceUid, list);
-  }
-  await withAssociation(options.peer, options.callingAet, FIND_CONTEXTS, options.network, async (assoc) => {
-    for (const [study, items] of byStudy) {
-      const present = new Set((await findStudyInstances(assoc, options.peer, study)).map((r) => r.sopInstanceUid));
-      for (const item of items) if (!present.has(item.sopInstanceUid)) unconfirmed.push(item.path);
-    }
-  });
-  return unconfirmed;
 }

@@ -107,6 +107,7 @@ test('full run: research PACS gets exactly the clean studies, with one pseudonym
   assert.match(overview, /^0 studies marked as having a protocol series but not found, see 'missing_protocol_studies\.txt'\.$/m);
   assert.match(overview, /^Post-anonymization hook "simple" completed/m);
   assert.match(overview, /^Push completed at \d{4}-\d\d-\d\d \d\d:\d\d$/m);
+  assert.match(overview, /^Pushed: stored: 5, confirmed: 5 \(storage commitment\), failed: 0$/m, 'the research Orthanc knows our AE: it reports to our SCP');
   assert.match(overview, /^2 studies marked as pushed$/m);
   assert.match(overview, new RegExp(`^1 studies were not pushed: ${MISSING.replace(/\./g, '\\.')}$`, 'm'));
   const done = readFileSync(join(runDir, 'done.txt'), 'utf8');

@@ -53,6 +53,7 @@ async function assertCompleteOnce(dataDir: string, target: Orthanc = research): 
   const journal = new Journal(RunDir.latest(dataDir)!.file('journal.jsonl')).read();
   const confirmed = journal.filter((e) => e.event === 'confirmed');
   assert.equal(new Set(confirmed.map((e) => e.instance)).size, 2 * PER_STUDY, 'every instance confirmed');
+  assert.ok(confirmed.every((e) => e.detail === 'storage commitment'), 'through the report the research Orthanc sent to our SCP');
   // An instance confirmed once is never pushed again: its pushes all precede its first confirmation.
   for (const c of confirmed) {
     const firstConfirmation = journal.findIndex((e) => e.event === 'confirmed' && e.instance === c.instance);
@@ -85,8 +86,8 @@ test('research PACS refusing stores, then fixed, then -r', async () => {
   try {
     const { config, dataDir } = scenario('refused', strict);
     const refused = await run(config);
-    assert.equal(refused.code, 3, 'the run completed, but the studies were not pushed');
-    assert.match(refused.stdout, /0 of 2 studies pushed and confirmed; first problem: .*STRICT@127\.0\.0\.1.*DCMQR/);
+    assert.equal(refused.code, 1, 'nothing stored: the push step failed');
+    assert.match(refused.stderr, /step push failed: STRICT@127\.0\.0\.1:\d+ stored none of 24 files: .*DCMQR/);
     assert.doesNotMatch(refused.stderr, /\n\s+at /, 'no stack trace');
     assert.deepEqual(await strict.instanceIds(), []);
     await strict.setModality('pipeline', { aeTitle: LOCAL_AET, host: '127.0.0.1', port: peers.localPort });
@@ -96,5 +97,30 @@ test('research PACS refusing stores, then fixed, then -r', async () => {
     assert.match(readFileSync(RunDir.latest(dataDir)!.file('overview.txt'), 'utf8'), /^2 studies marked as pushed$/m);
   } finally {
     await strict.stop();
+  }
+});
+
+test('research Orthanc that stores from anyone but refuses our C-FIND: the run delivers everything, exit 0, "unconfirmed" reported', async () => {
+  // DicomAlwaysAllowStore, and we are not in its DicomModalities: it aborts our N-ACTION and C-FIND.
+  const storeOnly = await Orthanc.start({ aeTitle: 'OPENSTORE', config: { DicomAlwaysAllowStore: true } });
+  try {
+    const { config, dataDir } = scenario('store-only', storeOnly);
+    const res = await run(config);
+    assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+    assert.match(res.stdout, /push: 2 of 2 studies delivered; stored: 24, confirmed: 0, unconfirmed: 24 \(the archive offers no way to confirm: storage commitment refused: .*; C-FIND: association aborted by OPENSTORE@.*\), failed: 0/);
+    assert.match(res.stdout, /warning: stored but unconfirmed: the archive offers no way to confirm/);
+    assert.equal((await storeOnly.instanceIds()).length, 2 * PER_STUDY);
+    const runDir = RunDir.latest(dataDir)!;
+    const journal = new Journal(runDir.file('journal.jsonl')).read();
+    const delivered = journal.filter((e) => e.event === 'delivered');
+    assert.equal(new Set(delivered.map((e) => e.instance)).size, 2 * PER_STUDY, 'every instance journaled as delivered');
+    assert.ok(delivered.every((e) => /offers no way to confirm/.test(e.detail ?? '')), 'with why it is unconfirmed');
+    assert.equal(journal.filter((e) => e.event === 'confirmed').length, 0);
+    assert.match(runDir.readOverview(), /^2 studies marked as pushed$/m);
+    const again = await run(config, ['-r']);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /every step is already done/);
+  } finally {
+    await storeOnly.stop();
   }
 });

@@ -116,7 +116,7 @@ describe('pull and push against Orthanc', () => {
     assert.equal(res.code, 0, res.stdout + res.stderr);
     const total = sources.length + 10;
     assert.match(res.stdout, new RegExp(`stored:\\s+${total}`));
-    assert.match(res.stdout, new RegExp(`confirmed:\\s+${total}`));
+    assert.match(res.stdout, new RegExp(`^confirmed: ${total} \\(C-FIND\\)$`, 'm'), 'auto without --port: C-FIND');
     const byUid = new Map((await research.instances()).map((i) => [i.sopInstanceUid, i]));
     for (const path of files(dir)) {
       const local = splitFile(path);
@@ -138,7 +138,7 @@ describe('pull and push against Orthanc', () => {
     const res = await cli(['push', research.address, dir, '--aet', 'PIPE', ...FAST]);
     assert.equal(res.code, 3);
     assert.match(res.stdout, /notes\.txt: not a DICOM Part-10 file/);
-    assert.match(res.stderr, /1 of 2 files not stored/);
+    assert.match(res.stderr, /1 of 2 files not delivered/);
   });
 
   test('C-MOVE to a destination Orthanc does not know: clear error, non-zero exit', async () => {

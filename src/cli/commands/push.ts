@@ -1,60 +1,81 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { PipelineError } from '../../errors';
+import { CONFIRM_MODES, type ConfirmMode } from '../../scu/confirm';
 import { push, type PushReport } from '../../scu/push';
-import { formatPeer, parsePeer, validateAeTitle } from '../../scu/peer';
+import { pushExitCode, summaryLines, totalsOf } from '../../scu/push-summary';
+import { formatPeer, parsePeer, validateAeTitle, validatePort } from '../../scu/peer';
 import { createLogger } from '../../util/logger';
 import { createProgress } from '../../util/progress';
-import { EXIT_PARTIAL } from '../exit-codes';
 import { addNetworkFlags, DEFAULT_CALLING_AET, networkFromFlags, positiveNumber, type NetworkFlags } from './network-common';
 
 interface PushFlags extends NetworkFlags {
   aet?: string;
+  port?: string;
+  host?: string;
+  confirm?: string;
+  commitmentTimeout?: string;
   associations?: string;
   requestsPerAssociation?: string;
   json?: boolean;
 }
 
+const LISTED = 50;
+
 export function formatPushReport(r: PushReport): string {
-  const lines = [
-    `files:       ${r.files}`,
-    `stored:      ${r.stored}${r.warnings ? ` (${r.warnings} with warnings)` : ''}`,
-    `confirmed:   ${r.confirmed} (C-FIND at the destination)`,
-    `failed:      ${r.failed.length}`,
-    ...r.failed.slice(0, 50).map((f) => `  ${f.path}: ${f.reason}`),
-  ];
-  if (r.failed.length > 50) lines.push(`  ... and ${r.failed.length - 50} more`);
-  if (r.unconfirmed.length) {
-    lines.push(`unconfirmed: ${r.unconfirmed.length} (answered Success, absent from the destination's C-FIND)`, ...r.unconfirmed.slice(0, 50).map((p) => `  ${p}`));
-  }
+  const lines = [`files: ${r.files}`, ...summaryLines(totalsOf([r]))];
+  const problems = r.results.filter((f) => !f.delivered);
+  for (const f of problems.slice(0, LISTED)) lines.push(`  ${f.path}: ${f.status === 'failed' ? '' : 'unconfirmed: '}${f.reason}`);
+  if (problems.length > LISTED) lines.push(`  ... and ${problems.length - LISTED} more`);
   return lines.join('\n');
+}
+
+function confirmMode(text: string | undefined): ConfirmMode {
+  if (text === undefined) return 'auto';
+  if (!(CONFIRM_MODES as readonly string[]).includes(text)) throw new PipelineError('E_USAGE', `--confirm expects one of ${CONFIRM_MODES.join(', ')}, got "${text}"`);
+  return text as ConfirmMode;
 }
 
 export function register(program: Command): void {
   addNetworkFlags(
     program
       .command('push')
-      .description("C-STORE every DICOM file under <dir> (the files' own bytes), then confirm each instance with C-FIND")
+      .description("C-STORE every DICOM file under <dir> (the files' own bytes), then confirm delivery (storage commitment, C-FIND, or none)")
       .argument('<peer>', 'AE@host:port of the destination')
       .argument('<dir>', 'directory of DICOM Part-10 files (searched recursively)')
-      .option('--aet <ae>', `our calling AE title (default ${DEFAULT_CALLING_AET})`)
+      .option('--aet <ae>', `our AE title: calling AE, and where storage commitment reports are sent (default ${DEFAULT_CALLING_AET})`)
+      .option('--port <n>', 'port of our SCP for storage commitment reports, as declared for --aet at the archive (needed for --confirm commitment)')
+      .option('--host <address>', 'bind address of that SCP (default: all interfaces)')
+      .option('--confirm <how>', `auto (default), commitment, find or none`)
+      .option('--commitment-timeout <s>', 'seconds to wait for storage commitment reports (default 600)')
       .option('--associations <n>', 'parallel associations (default 2)')
       .option('--requests-per-association <n>', 'C-STOREs per association before a new one (default 1000)')
       .option('--retries <n>', 'attempts after transient failures (default 3)')
-      .option('--json', 'print the report as JSON'),
+      .option('--json', 'print the report as JSON (each file with its status and how it was confirmed)'),
   ).action(async (peerText: string, dir: string, flags: PushFlags) => {
     const peer = parsePeer(peerText);
     const associations = positiveNumber(flags.associations, '--associations', true);
     const perAssociation = positiveNumber(flags.requestsPerAssociation, '--requests-per-association', true);
+    const commitmentTimeout = positiveNumber(flags.commitmentTimeout, '--commitment-timeout');
+    const confirm = confirmMode(flags.confirm);
+    const aet = validateAeTitle(flags.aet ?? DEFAULT_CALLING_AET, '--aet');
+    const port = flags.port === undefined ? undefined : validatePort(flags.port, '--port');
+    if (confirm === 'commitment' && port === undefined) {
+      throw new PipelineError('E_USAGE', '--confirm commitment needs --port (and --aet): the archive sends its storage commitment report to that AE title and port');
+    }
     const progress = createProgress('push');
     let report: PushReport;
     try {
       report = await push({
         peer,
         dir: resolve(dir),
-        callingAet: validateAeTitle(flags.aet ?? DEFAULT_CALLING_AET, 'calling AE title'),
+        callingAet: aet,
+        confirm,
+        commitmentEndpoint: port === undefined ? undefined : { aeTitle: aet, port, host: flags.host },
         network: networkFromFlags(flags, {
           associations: associations || undefined,
           requestsPerAssociation: perAssociation || undefined,
+          commitmentTimeoutMs: commitmentTimeout === undefined ? undefined : commitmentTimeout * 1000,
         }),
         logger: createLogger(),
         onProgress: (done, total) => progress.update(done, total),
@@ -63,10 +84,11 @@ export function register(program: Command): void {
       progress.stop();
     }
     process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatPushReport(report)) + '\n');
-    if (!report.complete) {
-      const notStored = report.failed.length + report.unconfirmed.length;
-      process.stderr.write(`dicom-pipeline: ${notStored} of ${report.files} files not stored at ${formatPeer(peer)} (listed above)\n`);
-      process.exitCode = EXIT_PARTIAL;
+    if (report.warning) process.stderr.write(`dicom-pipeline: warning: ${report.warning}\n`);
+    const code = pushExitCode(totalsOf([report]), peer, report.failed[0]?.reason);
+    if (code !== 0) {
+      process.stderr.write(`dicom-pipeline: ${report.files - report.delivered} of ${report.files} files not delivered to ${formatPeer(peer)} (listed above)\n`);
+      process.exitCode = code;
     }
   });
 }

@@ -1,5 +1,6 @@
 import { basename } from 'node:path';
 import { push, type PushReport } from '../../scu/push';
+import { pushExitCode, summaryLines, totalsOf } from '../../scu/push-summary';
 import { createProgress } from '../../util/progress';
 import { crashPoint } from '../crash-point';
 import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
@@ -8,73 +9,87 @@ import { overviewTime } from '../run-dir';
 import { studyPlans } from '../study-plan';
 
 export interface PushStepResult extends StepOutcome {
-  /** Some studies were not confirmed: the step must run again on resume. */
+  /** Some instances were not delivered: the step must run again on resume. */
   readonly partial: boolean;
 }
 
 /**
  * C-STORE each complete, anonymized study from to_production (only there: nothing identified can be
- * sent), then confirm with C-FIND at the research PACS. Studies confirmed by an earlier attempt are
- * never sent again; each study's confirmation is journaled as soon as it is known.
+ * sent), then confirm as research.confirm says (storage commitment: the archive's reports come to
+ * our local AE and port, served meanwhile for commitment only). Instances delivered by an earlier
+ * attempt are never sent again; each instance's outcome is journaled as soon as it is known.
  */
 export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
+  const research = ctx.peers.research!;
+  const confirm = ctx.config.research?.confirm ?? 'auto';
+  const delivered = ctx.journal.deliveredInstances();
   const plans = studyPlans(ctx).filter((p) => !p.blocked && p.files.length > 0);
-  const todo = plans.filter((p) => !p.confirmed);
-  const total = todo.reduce((n, p) => n + p.files.length, 0);
+  const todo = plans
+    .map((plan) => ({ plan, files: plan.files.filter((f) => !delivered.has(basename(f, '.dcm'))) }))
+    .filter((t) => t.files.length > 0);
+  const total = todo.reduce((n, t) => n + t.files.length, 0);
   const reports: Array<{ study: string; report: PushReport }> = [];
   const progress = createProgress('push');
   let sent = 0;
   try {
-    for (const plan of todo) {
+    for (const { plan, files } of todo) {
       const report = await push({
-        peer: ctx.peers.research!,
+        peer: research,
         dir: ctx.run.file(`${RUN_FILES.toProduction}/${plan.anonymized}`),
+        files,
         callingAet: ctx.peers.local.aet,
         network: ctx.network,
+        confirm,
+        commitmentEndpoint: confirm === 'auto' || confirm === 'commitment' ? { aeTitle: ctx.peers.local.aet, port: ctx.peers.local.port } : undefined,
         logger: ctx.logger,
         onProgress: (done) => {
           progress.update(sent + done, total);
           crashPoint('push', sent + done);
         },
       });
-      sent += plan.files.length;
+      sent += files.length;
       reports.push({ study: plan.anonymized!, report });
-      ctx.journal.append(journalEntries(plan.anonymized!, plan.files, report));
+      ctx.journal.append(journalEntries(plan.anonymized!, report));
     }
   } finally {
     progress.stop();
   }
-  const failedStudies = reports.filter((r) => !r.report.complete);
   const lines = reports.map(({ study, report }) =>
-    `${study}: ${report.files} files, stored ${report.stored}, confirmed ${report.confirmed}, failed ${report.failed.length}` +
-    (report.unconfirmed.length ? `, not found at the destination ${report.unconfirmed.length}` : '') +
-    report.failed.slice(0, 5).map((f) => `\n\t${basename(f.path)}: ${f.reason}`).join(''));
+    `${study}: ${report.files} files, ${summaryLines(totalsOf([report])).join(', ')}` +
+    report.results.filter((f) => !f.delivered).slice(0, 5).map((f) => `\n\t${basename(f.path)}: ${f.reason}`).join(''));
   ctx.run.appendText(RUN_FILES.pushOutput, lines.map((l) => `${l}\n`).join(''));
   ctx.run.writeJson(RUN_FILES.pushReport, reports);
+  const warnings = [...new Set(reports.map((r) => r.report.warning).filter((w): w is string => !!w))];
+  for (const w of warnings) {
+    ctx.say(`   warning: ${w}`);
+    ctx.run.overview(`Warning: ${w}`);
+  }
+  const totals = totalsOf(reports.map((r) => r.report));
+  const firstProblem = reports.flatMap((r) => r.report.results).find((f) => !f.delivered)?.reason;
+  const code = pushExitCode(totals, research, firstProblem);
   ctx.run.overview(`Push completed at ${overviewTime()}`);
+  ctx.run.overview(`Pushed: ${summaryLines(totals).join(', ')}`);
+  const notDelivered = reports.filter((r) => !r.report.complete).length;
   const already = plans.length - todo.length;
-  const firstProblem = failedStudies.map(({ report }) => report.failed[0]?.reason ?? (report.unconfirmed.length ? 'stored but not found by C-FIND at the destination' : undefined)).find(Boolean);
   return {
-    summary: `${todo.length - failedStudies.length} of ${todo.length} studies pushed and confirmed` + (already ? `, ${already} confirmed earlier` : '') +
-      (firstProblem ? `; first problem: ${firstProblem}` : ''),
-    partial: failedStudies.length > 0,
+    summary: `${todo.length - notDelivered} of ${todo.length} studies delivered` + (already ? `, ${already} delivered earlier` : '') +
+      (todo.length ? `; ${summaryLines(totals).join(', ')}` : '') + (firstProblem && code !== 0 ? `; first problem: ${firstProblem}` : ''),
+    partial: code !== 0,
   };
 }
 
-function journalEntries(study: string, files: readonly string[], report: PushReport): Omit<JournalEntry, 'at'>[] {
-  const failed = new Map(report.failed.map((f) => [f.path, f.reason]));
-  const unconfirmed = new Set(report.unconfirmed);
+/** Per instance: pushed, then confirmed (how) or delivered (why unconfirmed), or push-failed (why). */
+function journalEntries(study: string, report: PushReport): Omit<JournalEntry, 'at'>[] {
   const entries: Omit<JournalEntry, 'at'>[] = [];
-  for (const file of files) {
-    const sop = basename(file, '.dcm');
-    const reason = failed.get(file);
-    if (reason) {
-      entries.push({ event: 'push-failed', instance: sop, study, detail: reason });
+  for (const file of report.results) {
+    const instance = basename(file.path, '.dcm');
+    if (file.status === 'failed') {
+      entries.push({ event: 'push-failed', instance, study, detail: file.reason });
       continue;
     }
-    entries.push({ event: 'pushed', instance: sop, study });
-    if (!unconfirmed.has(file)) entries.push({ event: 'confirmed', instance: sop, study });
+    entries.push({ event: 'pushed', instance, study });
+    if (file.status === 'confirmed') entries.push({ event: 'confirmed', instance, study, detail: file.confirmedBy });
+    else if (file.delivered) entries.push({ event: 'delivered', instance, study, detail: file.reason ?? 'stored (research.confirm: none)' });
   }
-  // A study counts as confirmed only when the whole of it is.
-  return report.complete ? entries : entries.filter((e) => e.event !== 'confirmed');
+  return entries;
 }
