@@ -37,6 +37,8 @@ export interface ConfirmRequest {
   readonly mode: ConfirmMode;
   /** Where the archive sends commitment reports; without it, commitment cannot be used. */
   readonly endpoint?: CommitmentEndpoint;
+  /** Why commitment did not work for an earlier push to this archive (auto then goes straight to C-FIND). */
+  readonly commitmentUnusable?: string;
   /** Sends instances again; resolves to those the archive stored again, and why the others were not. */
   resend(items: readonly StoredInstance[]): Promise<{ stored: readonly StoredInstance[]; failed: ReadonlyMap<string, string> }>;
 }
@@ -55,10 +57,12 @@ export interface ConfirmResult {
   readonly unconfirmed: Map<string, Unconfirmed>;
   /** One line for the operator when auto could not confirm (why no way worked). */
   readonly warning?: string;
+  /** auto: why storage commitment did not confirm everything (later pushes need not try it again). */
+  readonly commitmentUnusable?: string;
 }
 
 export async function confirmDelivery(request: ConfirmRequest, stored: readonly StoredInstance[]): Promise<ConfirmResult> {
-  const result: ConfirmResult & { warning?: string } = { confirmed: new Map(), failed: new Map(), unconfirmed: new Map() };
+  const result: ConfirmResult & { warning?: string; commitmentUnusable?: string } = { confirmed: new Map(), failed: new Map(), unconfirmed: new Map() };
   if (stored.length === 0) return result;
   if (request.mode === 'none') {
     for (const item of stored) result.unconfirmed.set(item.path, { why: 'not asked for (confirm: none)', delivered: true });
@@ -68,6 +72,7 @@ export async function confirmDelivery(request: ConfirmRequest, stored: readonly 
   let commitmentWhy: string | undefined;
   if (request.mode === 'commitment' || request.mode === 'auto') {
     ({ left, why: commitmentWhy } = await byCommitment(request, stored, result));
+    if (left.length > 0) result.commitmentUnusable = commitmentWhy;
     if (request.mode === 'commitment') {
       for (const item of left) result.unconfirmed.set(item.path, { why: commitmentWhy ?? 'no storage commitment report', delivered: false });
       return result;
@@ -86,6 +91,7 @@ export async function confirmDelivery(request: ConfirmRequest, stored: readonly 
 
 /** Commitment with bounded resends of reported failures; returns what is left to confirm another way. */
 async function byCommitment(request: ConfirmRequest, stored: readonly StoredInstance[], result: ConfirmResult): Promise<{ left: StoredInstance[]; why?: string }> {
+  if (request.mode === 'auto' && request.commitmentUnusable) return { left: [...stored], why: request.commitmentUnusable };
   if (!request.endpoint) return { left: [...stored], why: 'storage commitment not tried: no port of ours for its reports (push --port)' };
   const left: StoredInstance[] = [];
   let why: string | undefined;

@@ -28,6 +28,8 @@ export interface PushOptions {
   readonly confirm?: ConfirmMode;
   /** Our AE title and port, where the archive sends storage commitment reports. */
   readonly commitmentEndpoint?: CommitmentEndpoint;
+  /** auto: storage commitment already failed to work with this archive, for this reason: skip it. */
+  readonly commitmentUnusable?: string;
   readonly logger?: Logger;
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -64,6 +66,8 @@ export interface PushReport {
   readonly complete: boolean;
   /** One line for the operator when confirmation was impossible (auto). */
   readonly warning?: string;
+  /** auto: why storage commitment did not work here (the next push to this archive skips it). */
+  readonly commitmentUnusable?: string;
   readonly results: readonly PushedFile[];
 }
 
@@ -88,6 +92,7 @@ export async function push(options: PushOptions): Promise<PushReport> {
     logger,
     mode,
     endpoint: options.commitmentEndpoint,
+    commitmentUnusable: options.commitmentUnusable,
     resend: async (list) => {
       const again = await storeAll(options, list.map((i) => sent.byPath.get(i.path)!), () => undefined);
       return { stored: again.stored.map(storedInstance), failed: new Map(again.failed.map((f) => [f.path, f.reason])) };
@@ -121,6 +126,7 @@ export async function push(options: PushOptions): Promise<PushReport> {
     delivered,
     complete: delivered === total,
     warning: confirmation.warning,
+    commitmentUnusable: confirmation.commitmentUnusable,
     results,
   };
 }

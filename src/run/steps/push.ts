@@ -31,6 +31,9 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
   const reports: Array<{ study: string; report: PushReport }> = [];
   const progress = createProgress('push');
   let sent = 0;
+  // auto: once commitment did not work with the research PACS (e.g. it cannot connect back, 30 s
+  // each time), the next studies go straight to C-FIND.
+  let commitmentUnusable: string | undefined;
   try {
     for (const { plan, files } of todo) {
       const report = await push({
@@ -41,6 +44,7 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
         network: ctx.network,
         confirm,
         commitmentEndpoint: confirm === 'auto' || confirm === 'commitment' ? { aeTitle: ctx.peers.local.aet, port: ctx.peers.local.port } : undefined,
+        commitmentUnusable,
         logger: ctx.logger,
         onProgress: (done) => {
           progress.update(sent + done, total);
@@ -48,6 +52,7 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
         },
       });
       sent += files.length;
+      commitmentUnusable ??= report.commitmentUnusable;
       reports.push({ study: plan.anonymized!, report });
       ctx.journal.append(journalEntries(plan.anonymized!, report));
     }
