@@ -184,11 +184,10 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
             await anonymizing;
             throw err;
           });
-          checkLog();
           record('pull', started, pulled);
           i++;
           const anonymized = await anonymizing;
-          checkLog();
+          checkLog(); // only now: the anonymizer must have stopped before the run does
           record('anonymize', started, 'err' in anonymized ? failAs('anonymize', anonymized.err) : anonymized.r);
         } else {
           const result = await runStep(step, ctx, req.resume && step === first);
