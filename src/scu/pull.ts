@@ -50,6 +50,11 @@ export interface PullProgress {
   readonly move?: MoveProgress;
 }
 
+/** What a progress bar shows next to the counts: "C-FIND 3/20" while listing, then "study 7/20". */
+export function pullProgressDetail(p: PullProgress): string {
+  return `${p.phase === 'find' ? 'C-FIND' : 'study'} ${p.study}/${p.studies}`;
+}
+
 export interface StudyPullReport {
   readonly studyInstanceUid: string;
   readonly expected: number;

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PipelineError } from '../../errors';
-import { pull, type PullReport } from '../../scu/pull';
+import { pull, pullProgressDetail, type PullReport } from '../../scu/pull';
 import { formatPeer, parsePeer, validateAeTitle, validatePort } from '../../scu/peer';
 import { createLogger } from '../../util/logger';
 import { createProgress } from '../../util/progress';
@@ -63,7 +63,7 @@ export function register(program: Command): void {
         allowedCallingAets: parseAeList(flags.allowAet, '--allow-aet'),
         network: networkFromFlags(flags),
         logger: createLogger(),
-        onProgress: (e) => progress.update(e.received, e.expected),
+        onProgress: (e) => progress.update(e.received, Math.max(e.expected, e.received), pullProgressDetail(e)),
       });
     } finally {
       progress.stop();

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import fg from 'fast-glob';
 import { basename } from 'node:path';
-import { pull, type PullReport } from '../../scu/pull';
+import { pull, pullProgressDetail, type PullReport } from '../../scu/pull';
 import { createProgress } from '../../util/progress';
 import { crashPoint } from '../crash-point';
 import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
@@ -43,7 +43,7 @@ export async function pullStep(ctx: RunContext, onTotal?: (total: number) => voi
       logger: ctx.logger,
       onProgress: (p) => {
         onTotal?.(p.expected);
-        progress.update(p.received, Math.max(p.expected, p.received), `${p.phase === 'find' ? 'C-FIND' : 'study'} ${p.study}/${p.studies}`);
+        progress.update(p.received, Math.max(p.expected, p.received), pullProgressDetail(p));
         crashPoint('pull', p.received);
       },
     });
