@@ -1,11 +1,12 @@
 /**
  * A run whose data directory fills up mid-pull (a small tmpfs, root only): one clear line naming
  * the place, the free space and what to do, exit 1, no stack trace, the failed step recorded in
- * state.json and overview.txt; after the file system is enlarged, `-r` delivers everything.
+ * state.json and overview.txt; after the file system is enlarged, `-r` delivers everything. And a
+ * run whose log cannot be written (pipeline.log on /dev/full): the same, instead of a crash.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RunDir } from '../../src/run/run-dir';
@@ -21,19 +22,25 @@ const dataDir = join(dir, 'data');
 let peers: PipelinePeers | undefined;
 let mounted = false;
 
-before(async () => {
-  if (!isRoot) return;
-  mkdirSync(dataDir);
-  mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dataDir]).status === 0;
-  if (!mounted) return;
-  peers = await startPipelinePeers(STUDY_UIDS.map((studyUid) => ({ patientId: 'PAT-F', patientName: 'FULLER^FRIDA', studyUid, instances: PER_STUDY })));
-  writeFileSync(join(dir, 'reviewed.csv'), `study_instance_uid,has_protocol_series,comment\n${STUDY_UIDS.map((u) => `${u},false,`).join('\n')}\n`);
-  writeFileSync(join(dir, 'config.json'), JSON.stringify(peers.config({
+/** A config for a run over the peers' studies into dataDir (research emptied first). */
+async function scenario(name: string, data: string): Promise<string> {
+  await peers!.research.clear();
+  const config = join(dir, `${name}.json`);
+  writeFileSync(config, JSON.stringify(peers!.config({
     review: { csv: join(dir, 'reviewed.csv') },
     identityDb: join(dir, 'identity.db'),
     keyFile: join(dir, 'identity.key'),
-    dataDir,
+    dataDir: data,
   })));
+  return config;
+}
+
+before(async () => {
+  peers = await startPipelinePeers(STUDY_UIDS.map((studyUid) => ({ patientId: 'PAT-F', patientName: 'FULLER^FRIDA', studyUid, instances: PER_STUDY })));
+  writeFileSync(join(dir, 'reviewed.csv'), `study_instance_uid,has_protocol_series,comment\n${STUDY_UIDS.map((u) => `${u},false,`).join('\n')}\n`);
+  if (!isRoot) return;
+  mkdirSync(dataDir);
+  mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dataDir]).status === 0;
 });
 
 after(async () => {
@@ -43,8 +50,8 @@ after(async () => {
 });
 
 test('a data directory that fills up mid-pull: one line, exit 1, recorded; -r completes once there is room', { skip: isRoot ? false : 'needs root to mount a tmpfs' }, async (t) => {
-  if (!mounted || !peers) return t.skip('mount -t tmpfs failed here');
-  const config = join(dir, 'config.json');
+  if (!mounted) return t.skip('mount -t tmpfs failed here');
+  const config = await scenario('tmpfs', dataDir);
   const full = await runCliAsync(['run', '-c', config], {}, dir);
   assert.equal(full.code, 1, `${full.stdout}\n${full.stderr}`);
   const lines = full.stderr.trim().split('\n');
@@ -67,7 +74,31 @@ test('a data directory that fills up mid-pull: one line, exit 1, recorded; -r co
   assert.equal(spawnSync('mount', ['-o', 'remount,size=64m', dataDir]).status, 0);
   const resumed = await runCliAsync(['run', '-c', config, '-r'], {}, dir);
   assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
-  const delivered = await peers.research.instances();
+  const delivered = await peers!.research.instances();
   assert.equal(delivered.length, STUDY_UIDS.length * PER_STUDY, 'every instance delivered');
   assert.match(RunDir.latest(dataDir)!.readOverview(), /^2 studies marked as pushed$/m);
+});
+
+test('a log that cannot be written (pipeline.log on /dev/full): one line, exit 1, then -r completes', { skip: existsSync('/dev/full') ? false : 'no /dev/full' }, async (t) => {
+  const data = join(dir, 'log-full');
+  const config = await scenario('log-full', data);
+  // Stop a run early (as a crash would), then resume it with its log pointing at a full device.
+  const killed = await runCliAsync(['run', '-c', config], { DICOM_PIPELINE_CRASH_AT: 'pull:3' }, dir);
+  assert.equal(killed.code, null, killed.stderr);
+  const run = RunDir.latest(data)!;
+  rmSync(run.file('pipeline.log'));
+  symlinkSync('/dev/full', run.file('pipeline.log'));
+  const full = await runCliAsync(['run', '-c', config, '-r'], {}, dir);
+  assert.equal(full.code, 1, `${full.stdout}\n${full.stderr}`);
+  const lines = full.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, full.stderr);
+  t.diagnostic(lines[0]);
+  assert.match(lines[0], new RegExp(`^dicom-pipeline: step (pull|anonymize) failed: disk full writing ${run.file('pipeline.log')} \\(ENOSPC, .* free\\): .*-r\`$`));
+  assert.doesNotMatch(full.stdout + full.stderr, /\n\s+at /, 'no stack trace');
+  assert.match(run.readOverview(), /^Step (pull|anonymize) failed: disk full writing /m);
+
+  rmSync(run.file('pipeline.log'));
+  const resumed = await runCliAsync(['run', '-c', config, '-r'], {}, dir);
+  assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
+  assert.equal((await peers!.research.instances()).length, STUDY_UIDS.length * PER_STUDY, 'every instance delivered');
 });
