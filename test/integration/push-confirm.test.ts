@@ -104,6 +104,21 @@ describe('push confirmation', () => {
     }
   });
 
+  test('an archive that accepts the N-ACTION but cannot reach our port: commitment "unconfirmed" after the timeout; auto falls back to C-FIND', async () => {
+    const wrongPort = await freePort();
+    const orthanc = await Orthanc.start({ aeTitle: 'ARCHIVE', modalities: { pipe: { aeTitle: PIPE, host: '127.0.0.1', port: wrongPort } } });
+    try {
+      const strict = await runCliAsync(['push', orthanc.address, source, '--aet', PIPE, '--port', String(localPort), '--confirm', 'commitment', '--commitment-timeout', '2', ...FAST]);
+      assert.equal(strict.code, 3, strict.stdout + strict.stderr);
+      assert.match(strict.stdout, /^unconfirmed: 8 \(no storage commitment report within 2 s\) \[not delivered\]$/m);
+      const auto = await runCliAsync(['push', orthanc.address, source, '--aet', PIPE, '--port', String(localPort), '--commitment-timeout', '2', ...FAST]);
+      assert.equal(auto.code, 0, auto.stdout + auto.stderr);
+      assert.match(auto.stdout, /^confirmed: 8 \(C-FIND\)$/m);
+    } finally {
+      await orthanc.stop();
+    }
+  });
+
   describe('archives that cannot confirm', () => {
     let storeOnly: Orthanc;
     before(async () => {
