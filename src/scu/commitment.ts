@@ -37,6 +37,8 @@ export interface CommitmentRequest {
    * evidently cannot reach us, so waiting the whole commitment timeout would only delay C-FIND).
    */
   readonly connectBackGraceMs?: number;
+  /** Each report as it arrives: how many instances it answered for (committed or failed). */
+  readonly onReport?: (instances: number) => void;
 }
 
 export type CommitmentOutcome =
@@ -125,6 +127,7 @@ export async function requestCommitment(request: CommitmentRequest, refs: readon
       const batch = refs.slice(at, at + COMMITMENT_BATCH);
       const transactionUid = newTransactionUid();
       const report = inbox.expect(transactionUid);
+      void report.then((r) => request.onReport?.(r.committed.length + r.failed.length));
       let refusal: string | undefined;
       try {
         const reply = await assoc.requestStorageCommitment(transactionUid, batch);
@@ -180,7 +183,10 @@ async function waitForReports(
     const check = (): void => {
       const waited = Date.now() - started;
       if (waited >= timeoutMs) {
-        resolve(`no storage commitment report within ${Math.round(timeoutMs / 1000)} s`);
+        const rejected = listener.counts.rejectedAssociations;
+        // Our listener takes reports from the archive's AE title only: say so when someone else tried.
+        const hint = rejected ? ` (${rejected} association(s) to ${endpoint} rejected: not from AE title "${request.peer.aeTitle}", see the log)` : '';
+        resolve(`no storage commitment report within ${Math.round(timeoutMs / 1000)} s${hint}`);
         return;
       }
       if (grace !== undefined && waited >= grace && listener.counts.connections === 0 && inbox.reports === 0) {

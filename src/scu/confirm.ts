@@ -41,6 +41,8 @@ export interface ConfirmRequest {
   readonly commitmentUnusable?: string;
   /** Sends instances again; resolves to those the archive stored again, and why the others were not. */
   resend(items: readonly StoredInstance[]): Promise<{ stored: readonly StoredInstance[]; failed: ReadonlyMap<string, string> }>;
+  /** Instances answered for so far, of those asked about, and how (a wait for reports can be long). */
+  onProgress?(done: number, total: number, how: string): void;
 }
 
 export interface Unconfirmed {
@@ -97,8 +99,16 @@ async function byCommitment(request: ConfirmRequest, stored: readonly StoredInst
   let why: string | undefined;
   let todo = [...stored];
   for (let round = 0; todo.length > 0; round++) {
+    let answered = 0;
+    const how = round === 0 ? 'storage commitment' : `storage commitment, resent ${round}`;
+    const total = todo.length;
+    request.onProgress?.(0, total, how);
     const outcome = await requestCommitment(
-      { peer: request.peer, callingAet: request.callingAet, network: request.network, endpoint: request.endpoint, logger: request.logger, connectBackGraceMs: request.mode === 'auto' ? Math.min(CONNECT_BACK_GRACE_MS, request.network.commitmentTimeoutMs) : undefined },
+      {
+        peer: request.peer, callingAet: request.callingAet, network: request.network, endpoint: request.endpoint, logger: request.logger,
+        connectBackGraceMs: request.mode === 'auto' ? Math.min(CONNECT_BACK_GRACE_MS, request.network.commitmentTimeoutMs) : undefined,
+        onReport: (n) => request.onProgress?.((answered += n), total, how),
+      },
       todo,
     );
     if (outcome.kind === 'unavailable') {
@@ -142,12 +152,15 @@ async function byFind(request: ConfirmRequest, items: readonly StoredInstance[],
   }
   try {
     await withAssociation(request.peer, request.callingAet, FIND_CONTEXTS, request.network, async (assoc) => {
+      let checked = 0;
+      request.onProgress?.(0, items.length, 'C-FIND');
       for (const [study, list] of byStudy) {
         const present = new Set((await findStudyInstances(assoc, request.peer, study)).map((r) => r.sopInstanceUid));
         for (const item of list) {
           if (present.has(item.sopInstanceUid)) result.confirmed.set(item.path, 'C-FIND');
           else result.unconfirmed.set(item.path, { why: "answered Success, but absent from the archive's C-FIND", delivered: false });
         }
+        request.onProgress?.((checked += list.length), items.length, 'C-FIND');
       }
     });
     return undefined;

@@ -32,6 +32,8 @@ export interface PushOptions {
   readonly commitmentUnusable?: string;
   readonly logger?: Logger;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Progress of the confirmation (instances answered for, of those stored; how). */
+  readonly onConfirmProgress?: (done: number, total: number, how: string) => void;
 }
 
 export type { PushFailure };
@@ -93,6 +95,7 @@ export async function push(options: PushOptions): Promise<PushReport> {
     mode,
     endpoint: options.commitmentEndpoint,
     commitmentUnusable: options.commitmentUnusable,
+    onProgress: options.onConfirmProgress,
     resend: async (list) => {
       const again = await storeAll(options, list.map((i) => sent.byPath.get(i.path)!), () => undefined);
       return { stored: again.stored.map(storedInstance), failed: new Map(again.failed.map((f) => [f.path, f.reason])) };

@@ -64,6 +64,7 @@ export function register(program: Command): void {
       throw new PipelineError('E_USAGE', '--confirm commitment needs --port (and --aet): the archive sends its storage commitment report to that AE title and port');
     }
     const progress = createProgress('push');
+    const confirming = createProgress('confirm', 'instances');
     let report: PushReport;
     try {
       report = await push({
@@ -79,9 +80,11 @@ export function register(program: Command): void {
         }),
         logger: createLogger(),
         onProgress: (done, total) => progress.update(done, total),
+        onConfirmProgress: (done, total, how) => confirming.update(done, total, how),
       });
     } finally {
       progress.stop();
+      confirming.stop();
     }
     process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatPushReport(report)) + '\n');
     if (report.warning) process.stderr.write(`dicom-pipeline: warning: ${report.warning}\n`);

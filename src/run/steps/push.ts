@@ -30,6 +30,7 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
   const total = todo.reduce((n, t) => n + t.files.length, 0);
   const reports: Array<{ study: string; report: PushReport }> = [];
   const progress = createProgress('push');
+  const confirming = createProgress('confirm', 'instances');
   let sent = 0;
   // auto: once commitment did not work with the research PACS (e.g. it cannot connect back, 30 s
   // each time), the next studies go straight to C-FIND.
@@ -50,6 +51,7 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
           progress.update(sent + done, total);
           crashPoint('push', sent + done);
         },
+        onConfirmProgress: (done, of, how) => confirming.update(done, of, `${how}, study ${reports.length + 1}/${todo.length}`),
       });
       sent += files.length;
       commitmentUnusable ??= report.commitmentUnusable;
@@ -58,6 +60,7 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
     }
   } finally {
     progress.stop();
+    confirming.stop();
   }
   const lines = reports.map(({ study, report }) =>
     `${study}: ${report.files} files, ${summaryLines(totalsOf([report])).join(', ')}` +
