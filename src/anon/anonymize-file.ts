@@ -40,7 +40,7 @@ export interface FileEnvironment extends DeidentifyContext {
 }
 
 export type FileOutcome =
-  | { readonly kind: 'anonymized'; readonly input: string; readonly output: string; readonly studyUid: string; readonly seriesUid: string; readonly sopInstanceUid: string; readonly patientId: string; readonly bytes: number; readonly patientNameDiffers: boolean }
+  | { readonly kind: 'anonymized'; readonly input: string; readonly output: string; readonly studyUid: string; readonly seriesUid: string; readonly sopInstanceUid: string; readonly patientId: string; readonly bytes: number; readonly patientNameDiffers: boolean; readonly privateKept: Readonly<Record<string, number>> }
   | { readonly kind: 'quarantined'; readonly input: string; readonly copy: string; readonly reason: string; readonly detail?: string }
   | { readonly kind: 'duplicate'; readonly input: string }
   | { readonly kind: 'failed'; readonly input: string; readonly error: string };
@@ -136,7 +136,7 @@ function finish(s: Screened, result: DeidentifiedFile, env: FileEnvironment): Fi
     return {
       kind: 'anonymized', input: s.input, output, studyUid: result.studyUid, seriesUid: result.seriesUid,
       sopInstanceUid: result.sopInstanceUid, patientId: result.patient.id, bytes: chunks.reduce((n, c) => n + c.length, 0),
-      patientNameDiffers: result.patientNameDiffers,
+      patientNameDiffers: result.patientNameDiffers, privateKept: result.privateKept,
     };
   } catch (err) {
     return outcomeOfError(env, s.input, err);

@@ -9,6 +9,7 @@ import { listInputFiles, listSource, watchSource } from './file-source';
 import { IdentityMap } from './identity/identity-map';
 import { WhiteList } from './white-list';
 import type { AnonymizeSettings } from './settings';
+import { describeRow, normalizeCreator, parseSiteElement, PrivateRules } from './rules/private-rules';
 
 export interface AnonymizeSummary {
   readonly filesIn: number;
@@ -23,6 +24,31 @@ export interface AnonymizeSummary {
   readonly seconds: number;
   /** Anonymized files whose family name differs from the first seen with their Patient ID: maybe two patients, one ID. */
   readonly patientNameMismatches: number;
+  /** Retain Safe Private: what it applied, and how many private attributes each row kept (over all anonymized files). */
+  readonly privateAttributes: PrivateAttributesReport;
+}
+
+export interface PrivateAttributesReport {
+  readonly retainSafePrivate: boolean;
+  readonly tableRows: number;
+  /** The site's rules as describeRow names them (listed even when they kept nothing). */
+  readonly siteRules: readonly string[];
+  /** "GEMS_PARM_01 (0043,xx39) IS [table]" → attributes kept */
+  readonly kept: Readonly<Record<string, number>>;
+}
+
+function privateAttributesReport(settings: AnonymizeSettings): { retainSafePrivate: boolean; tableRows: number; siteRules: string[]; kept: Record<string, number> } {
+  const site = settings.privateKeep ?? [];
+  const rules = new PrivateRules(site);
+  return {
+    retainSafePrivate: settings.profile.retainSafePrivate,
+    tableRows: rules.tableRowCount,
+    siteRules: site.map((s) => {
+      const at = parseSiteElement(s.element)!;
+      return describeRow({ creator: normalizeCreator(s.creator), ...at, vr: s.vr, vm: s.vm ?? '1-n', source: 'site' });
+    }),
+    kept: {},
+  };
 }
 
 export interface AnonymizeHooks {
@@ -78,6 +104,7 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
   let duplicates = 0;
   let bytesOut = 0;
   let nameMismatches = 0;
+  const privateAttributes = privateAttributesReport(settings);
   let done = 0;
   const files = hooks.arrivingUntil ? undefined : listInputFiles(settings.inputDir);
   const source = files ? listSource(files, BATCH_FILES) : watchSource(settings.inputDir, hooks.arrivingUntil!, BATCH_FILES);
@@ -89,6 +116,7 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
         anonymized++;
         bytesOut += outcome.bytes;
         if (outcome.patientNameDiffers) nameMismatches++;
+        for (const [row, n] of Object.entries(outcome.privateKept)) privateAttributes.kept[row] = (privateAttributes.kept[row] ?? 0) + n;
         break;
       case 'quarantined':
         quarantined++;
@@ -113,5 +141,6 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
   return {
     filesIn: done, anonymized, verified: anonymized, quarantined, quarantinedByReason: byReason,
     duplicates, failed, bytesOut, seconds: Number(process.hrtime.bigint() - started) / 1e9, patientNameMismatches: nameMismatches,
+    privateAttributes,
   };
 }

@@ -9,7 +9,8 @@ import type { IdentityMap, PatientPseudonym } from './identity/identity-map';
 import { methodCodes, type ProfileOptions } from './options';
 import { isTechnicalTextTag, type Rule, type RuleBook } from './rules/resolve';
 import { fitsVr, isTechnicalText } from './value-checks';
-import { PIXEL_DATA, isPrivateTag } from '../dicom/tag';
+import { PIXEL_DATA, isPrivateCreator, isPrivateTag } from '../dicom/tag';
+import { blockKey, creatorsOf, describeRow, keptPrivateRow, type PrivateRules } from './rules/private-rules';
 import type { WhiteList } from './white-list';
 import { PROFILE_EDITION } from './rules/profile-table';
 
@@ -52,6 +53,8 @@ export interface DeidentifiedFile {
   readonly datesShifted: boolean;
   /** The family name differs from the one first seen with this Patient ID (and issuer). */
   readonly patientNameDiffers: boolean;
+  /** Private attributes kept (Retain Safe Private), by row as describeRow names it, with their source. */
+  readonly privateKept: Readonly<Record<string, number>>;
 }
 
 interface Walk {
@@ -60,6 +63,7 @@ interface Walk {
   datesShifted: boolean;
   /** 0 at the top level of the dataset. */
   depth: number;
+  readonly privateKept: Record<string, number>;
 }
 
 /**
@@ -70,9 +74,9 @@ export function deidentify(file: ParsedFile, ctx: DeidentifyContext): Deidentifi
   const top = file.dataset;
   const charset = textOf(top, TAGS.SpecificCharacterSet);
   const patient = patientOf(top, ctx.identity, charset);
-  const walk: Walk = { ctx, dateOffset: patient.dateOffsetDays, datesShifted: false, depth: 0 };
+  const walk: Walk = { ctx, dateOffset: patient.dateOffsetDays, datesShifted: false, depth: 0, privateKept: {} };
   const dataset = cleanElements(top, walk, charset, true, patient);
-  addDeidentificationAttributes(dataset, ctx.options, ctx.toolVersion, walk.datesShifted);
+  addDeidentificationAttributes(dataset, ctx, walk.datesShifted);
 
   const uid = (tag: number): string => textOf(dataset, tag);
   const studyUid = uid(TAGS.StudyInstanceUID);
@@ -86,7 +90,10 @@ export function deidentify(file: ParsedFile, ctx: DeidentifyContext): Deidentifi
   }
   ctx.identity.linkStudy(studyUid, patient.id);
   const meta = buildMeta({ sopClassUid: uid(TAGS.SOPClassUID), sopInstanceUid, transferSyntaxUid: file.transferSyntax.uid });
-  return { meta, dataset, studyUid, seriesUid, sopInstanceUid, patient, datesShifted: walk.datesShifted, patientNameDiffers: !patient.sameName };
+  return {
+    meta, dataset, studyUid, seriesUid, sopInstanceUid, patient, datesShifted: walk.datesShifted,
+    patientNameDiffers: !patient.sameName, privateKept: walk.privateKept,
+  };
 }
 
 /** One pseudonym per patient (Patient ID + Issuer); without a Patient ID, per study. */
@@ -101,13 +108,48 @@ function patientOf(top: readonly Element[], identity: IdentityMap, charset: stri
 function cleanElements(elements: readonly Element[], walk: Walk, inherited: string, top: boolean, patient?: PatientPseudonym): Element[] {
   const own = findElement(elements, TAGS.SpecificCharacterSet);
   const charset = own ? decodeText(own) : inherited;
+  const privateRules = walk.ctx.rules.privateRules;
   const out: Element[] = [];
+  const creators = privateRules ? creatorsOf(elements) : undefined;
+  const usedBlocks = new Set<number>();
   for (const el of elements) {
-    const cleaned = top ? cleanTopLevel(el, walk, charset, patient!) : cleanElement(el, walk.ctx.rules.rule(el.tag), walk, charset);
+    let cleaned: Element | undefined;
+    if (creators && isPrivateTag(el.tag)) {
+      if (isPrivateCreator(el.tag)) continue; // put back below, only where a kept attribute needs it
+      cleaned = cleanPrivate(el, creators, privateRules!, walk, charset);
+      if (cleaned) usedBlocks.add(blockKey(el.tag));
+    } else {
+      cleaned = top ? cleanTopLevel(el, walk, charset, patient!) : cleanElement(el, walk.ctx.rules.rule(el.tag), walk, charset);
+    }
     if (cleaned) out.push(cleaned);
+  }
+  for (const el of elements) {
+    if (usedBlocks.size && isPrivateCreator(el.tag) && usedBlocks.has(blockKey(el.tag))) putElement(out, el);
   }
   if (!top) hideLocalCodeMeaning(out);
   return out;
+}
+
+/**
+ * Retain Safe Private: a private attribute stays, byte for byte, only when its creator and offset
+ * are listed and its value fits the listed VR and VM; a UID is remapped like any other, a
+ * sequence's items are cleaned like any other item. Everything else private is removed.
+ */
+function cleanPrivate(el: Element, creators: ReadonlyMap<number, string>, rules: PrivateRules, walk: Walk, charset: string): Element | undefined {
+  const row = keptPrivateRow(el, creators, rules);
+  if (!row) return undefined;
+  let kept: Element | undefined = el;
+  if (row.vr === 'SQ') {
+    const seq = el.items ? el : openUnknownSequence(el);
+    kept = seq ? recurse(seq, walk, charset) : undefined;
+  } else if (row.vr === 'UI' && !walk.ctx.options.retainUids) {
+    kept = remapUids(el, walk);
+  }
+  if (kept) {
+    const name = `${describeRow(row)} [${row.source}]`;
+    walk.privateKept[name] = (walk.privateKept[name] ?? 0) + 1;
+  }
+  return kept;
 }
 
 /**
@@ -268,10 +310,13 @@ function shiftDates(el: Element, vr: string, walk: Walk, charset: string): Eleme
   return withText(el, shifted.join('\\'));
 }
 
-function addDeidentificationAttributes(dataset: Element[], options: ProfileOptions, toolVersion: string, datesShifted: boolean): void {
+function addDeidentificationAttributes(dataset: Element[], ctx: DeidentifyContext, datesShifted: boolean): void {
+  const options = ctx.options;
   const codes = methodCodes(options);
   putElement(dataset, { tag: TAGS.PatientIdentityRemoved, vr: 'CS', value: encodeAscii('YES', 'CS') });
-  const method = [`dicom-pipeline ${toolVersion}`, `PS3.15 ${PROFILE_EDITION} Table E.1-1`, ...codes.map((c) => c.meaning)];
+  const method = [`dicom-pipeline ${ctx.toolVersion}`, `PS3.15 ${PROFILE_EDITION} Table E.1-1`, ...codes.map((c) => c.meaning)];
+  const siteRules = ctx.rules.privateRules?.siteRules.length ?? 0;
+  if (siteRules) method.push(`plus ${siteRules} site private attribute rules`); // beyond Table E.3.10-1: say so
   putElement(dataset, { tag: TAGS.DeidentificationMethod, vr: 'LO', value: encodeAscii(method.map((m) => m.slice(0, 64)).join('\\'), 'LO') });
   putElement(dataset, {
     tag: TAGS.DeidentificationMethodCodeSequence,

@@ -13,7 +13,7 @@ export function createEnvironment(settings: AnonymizeSettings, claim: FileEnviro
   const identity = IdentityMap.open(settings.identityDb, settings.identity);
   const whiteList = settings.whiteList === undefined ? new WhiteList() : WhiteList.fromJson(settings.whiteList, 'white list');
   return {
-    rules: new RuleBook(settings.profile),
+    rules: new RuleBook(settings.profile, settings.privateKeep),
     identity,
     whiteList,
     phiIgnore: phiIgnoreSet(whiteList),

@@ -9,6 +9,8 @@ export interface ProfileOptions {
   readonly retainInstitutionIdentity: boolean;
   readonly cleanGraphics: boolean;
   readonly cleanStructuredContent: boolean;
+  /** Retain Safe Private Option: keep the private attributes of PS3.15 Table E.3.10-1 (and the site's privateKeep). */
+  readonly retainSafePrivate: boolean;
 }
 
 export const DEFAULT_PROFILE: ProfileOptions = Object.freeze({
@@ -20,6 +22,7 @@ export const DEFAULT_PROFILE: ProfileOptions = Object.freeze({
   retainInstitutionIdentity: false,
   cleanGraphics: false,
   cleanStructuredContent: false,
+  retainSafePrivate: false,
 });
 
 export interface MethodCode {
@@ -42,6 +45,7 @@ export function methodCodes(options: ProfileOptions): MethodCode[] {
   if (options.retainPatientCharacteristics) codes.push({ value: '113108', meaning: 'Retain Patient Characteristics Option' });
   if (options.retainDeviceIdentity) codes.push({ value: '113109', meaning: 'Retain Device Identity Option' });
   if (options.retainUids) codes.push({ value: '113110', meaning: 'Retain UIDs Option' });
+  if (options.retainSafePrivate) codes.push({ value: '113111', meaning: 'Retain Safe Private Option' });
   if (options.retainInstitutionIdentity) codes.push({ value: '113112', meaning: 'Retain Institution Identity Option' });
   return codes;
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { PipelineConfig } from '../config/schema';
 import { PipelineError } from '../errors';
 import { readJsonFile } from '../util/json-file';
-import type { AnonymizeSummary } from './anonymize-tree';
+import type { AnonymizeSummary, PrivateAttributesReport } from './anonymize-tree';
 import type { AnonymizeSettings } from './settings';
 
 export const DEFAULT_WHITE_LIST = 'dicom_limited_vocabulary.json';
@@ -36,10 +36,25 @@ export function settingsFromConfig(config: PipelineConfig, o: SettingsOverrides)
     identityDb: resolve(o.identityDb ?? config.identityDb),
     identity: { dicomRoot: config.dicomRoot, keyFile: config.keyFile, dateShiftDays: config.dateShiftDays },
     profile: config.profile,
+    privateKeep: config.privateKeep,
     quarantine: { ...config.quarantine, allowedModalities: o.allowedModalities ?? config.allowedModalities },
     whiteList: whiteListPath ? readJsonFile(whiteListPath, 'white list') : undefined,
     workers: o.workers ?? config.workers,
   };
+}
+
+/** What Retain Safe Private kept, per row; the site's rules always listed (a rule that kept nothing may be mistyped). */
+function formatPrivateAttributes(p: PrivateAttributesReport): string[] {
+  if (!p.retainSafePrivate) {
+    const lines = ['private:      all removed (profile.retainSafePrivate is off)'];
+    if (p.siteRules.length) lines.push(`  ${p.siteRules.length} privateKeep site rules not applied: they need profile.retainSafePrivate`);
+    return lines;
+  }
+  const total = Object.values(p.kept).reduce((a, b) => a + b, 0);
+  const lines = [`private:      ${total} attributes kept by Retain Safe Private (PS3.15 Table E.3.10-1, ${p.tableRows} rows; ${p.siteRules.length} site rules)`];
+  for (const [row, n] of Object.entries(p.kept).sort()) lines.push(`  ${row}: ${n}`);
+  for (const rule of p.siteRules) if (!(`${rule} [site]` in p.kept)) lines.push(`  ${rule} [site]: 0`);
+  return lines;
 }
 
 export function formatSummary(s: AnonymizeSummary): string {
@@ -55,6 +70,7 @@ export function formatSummary(s: AnonymizeSummary): string {
     lines.push(`warning:      ${s.patientNameMismatches} files name a different patient than the first file with the same Patient ID ` +
       '(and issuer): they share one pseudonym. If two patients share an ID, set Issuer of Patient ID at the source.');
   }
+  lines.push(...formatPrivateAttributes(s.privateAttributes));
   const rate = s.seconds > 0 ? (s.filesIn / s.seconds).toFixed(0) : '-';
   lines.push(`time:         ${s.seconds.toFixed(1)} s (${rate} files/s)`);
   return lines.join('\n');

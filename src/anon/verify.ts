@@ -8,6 +8,7 @@ import { DUMMY_TEXTS } from './dummy-values';
 import type { ProfileOptions } from './options';
 import { isIdentifierKeyword, normalizeForMatch, PhiIgnore, PhiTokens } from './phi-tokens';
 import type { RuleBook } from './rules/resolve';
+import { creatorsOf, keptPrivateRow } from './rules/private-rules';
 import type { WhiteList } from './white-list';
 
 /** VRs whose values can name or date a person; numbers, codes and times are too generic to search for. */
@@ -57,13 +58,23 @@ export function collectPhiTokens(original: readonly Element[], rules: RuleBook, 
   const equipment = EQUIPMENT.map((tag) => findElement(original, tag)).filter((e): e is Element => !!e?.value).map((e) => normalizeForMatch(decodeText(e)));
   const tokens = new PhiTokens(ignore, new Set(equipment));
   const datesArePhi = options.retainLongitudinal !== 'full';
+  const privateRules = rules.privateRules;
   const walk = (elements: readonly Element[], inherited: string): void => {
     const own = findElement(elements, CHARSET);
     const charset = own ? decodeText(own) : inherited;
+    const creators = privateRules ? creatorsOf(elements) : undefined;
     for (const el of elements) {
-      const items = itemsOf(el);
+      // A private attribute Retain Safe Private keeps is no token (it is in the output by design), but
+      // the output still searches it for every other token; a kept sequence's items are walked as items.
+      const keptPrivate = creators && isPrivateTag(el.tag) ? keptPrivateRow(el, creators, privateRules!) : undefined;
+      const items = keptPrivate?.vr === 'SQ' && !el.items ? (el.value?.length ? parseUnknownSequence(el.value) : []) : itemsOf(el);
       if (items) {
         for (const item of items) walk(item.elements, charset);
+        continue;
+      }
+      if (keptPrivate) {
+        // A kept UID is remapped: the original stays a token.
+        if (keptPrivate.vr === 'UI' && !options.retainUids && el.value?.length) tokens.addUid(decodeText({ ...el, vr: 'UI' }), el.tag);
         continue;
       }
       if (!el.value || el.value.length === 0 || isPrivateCreator(el.tag) || NOT_TOKENS.has(el.tag)) continue; // a creator names a vendor, not a person

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { validateDicomRoot } from '../anon/identity/identity-map';
+import { CHECKABLE_PRIVATE_VRS, parseSiteElement } from '../anon/rules/private-rules';
 
 const modalities = z.union([z.literal('*'), z.array(z.string().regex(/^[A-Z0-9_]{1,16}$/, 'a modality code like "CT"')).min(1)]);
 
@@ -12,6 +13,15 @@ const profile = z.strictObject({
   retainInstitutionIdentity: z.boolean().default(false),
   cleanGraphics: z.boolean().default(false),
   cleanStructuredContent: z.boolean().default(false),
+  retainSafePrivate: z.boolean().default(false),
+});
+
+/** A private attribute a site reviewed for its own scanners: kept with Retain Safe Private on. */
+const privateKeepRule = z.strictObject({
+  creator: z.string().min(1).max(64).refine((c) => c.trim() !== '' && !c.includes('\\'), 'a Private Creator (LO, no backslash)'),
+  element: z.string().refine((e) => parseSiteElement(e) !== undefined, 'an element like "(0029,xx10)" in an odd group above 0007'),
+  vr: z.enum(CHECKABLE_PRIVATE_VRS, { message: `one of ${CHECKABLE_PRIVATE_VRS.join(', ')}` }),
+  vm: z.string().regex(/^\d+(-(\d+|n))?$/, 'a VM like "1", "3" or "1-n"').optional(),
 });
 
 const quarantine = z.strictObject({
@@ -59,6 +69,16 @@ export const configSchema = z.strictObject({
     .refine((r) => r.min <= r.max, 'min must not exceed max').default({ min: 1, max: 3650 }),
   workers: z.number().int().min(1).max(64).optional(),
   profile: profile.default(profile.parse({})),
+  /** Site rules for private attributes, applied only with profile.retainSafePrivate. */
+  privateKeep: z.array(privateKeepRule).default([]).superRefine((rules, ctx) => {
+    const seen = new Set<string>();
+    rules.forEach((r, i) => {
+      const at = parseSiteElement(r.element);
+      const id = `${r.creator.replace(/ +$/, '')}|${at?.group}|${at?.offset}`;
+      if (seen.has(id)) ctx.addIssue({ code: 'custom', path: [i], message: `${r.creator} ${r.element} is listed twice` });
+      seen.add(id);
+    });
+  }),
   quarantine: quarantine.default(quarantine.parse({})),
   network: z.strictObject({
     connectTimeoutMs: z.number().int().min(100).optional(),

@@ -12,17 +12,11 @@ import { parsePart10 } from '../../src/dicom/parse';
 import { decodeText } from '../../src/dicom/values';
 import { tempDir } from '../helpers/anon-env';
 import { FIXTURES } from '../helpers/cli';
+import { dciodvfyErrors } from '../helpers/dicom-tools';
 import { dicomFiles } from '../helpers/files';
 
 interface Fixture { path: string; valid?: boolean; transferSyntax?: string }
 const manifest: Fixture[] = JSON.parse(readFileSync(join(FIXTURES, 'manifest.json'), 'utf8'));
-
-/** dciodvfy's error lines, without the per-value detail that changes with the values. */
-function dciodvfyErrors(file: string): Set<string> {
-  const res = spawnSync('dciodvfy', [file], { encoding: 'utf8' });
-  const lines = `${res.stdout}\n${res.stderr}`.split('\n').filter((l) => l.startsWith('Error'));
-  return new Set(lines.map((l) => l.replace(/ - (Value|Values|Value dubious|Invalid value).*$/i, '').replace(/<[^>]*[0-9][^>]*>/g, '<v>')));
-}
 
 function text(ds: readonly Element[], tag: number): string | undefined {
   const el = findElement(ds, tag);

@@ -4,6 +4,7 @@ import type { ProfileOptions } from '../options';
 import {
   PROFILE_MASKED_ROWS, PROFILE_ROWS, type BasicAction, type OptionKey, type ProfileRow,
 } from './profile-table';
+import { PrivateRules, type SitePrivateRule } from './private-rules';
 import { NON_TEXT_VRS, SAFE_KEYWORDS, TECHNICAL_GROUPS, TECHNICAL_TEXT_KEYWORDS } from './safe-attributes';
 
 /**
@@ -105,11 +106,15 @@ function untabledRule(tag: number): Rule {
 export class RuleBook {
   private readonly cache = new Map<number, Rule>();
   private static readonly PRIVATE: Rule = { kind: 'remove', source: 'private' };
+  /** Retain Safe Private: the table and the site's rules; undefined when the option is off (every private attribute goes). */
+  readonly privateRules: PrivateRules | undefined;
 
-  constructor(readonly options: ProfileOptions) {
+  constructor(readonly options: ProfileOptions, sitePrivateRules: readonly SitePrivateRule[] = []) {
+    this.privateRules = options.retainSafePrivate ? new PrivateRules(sitePrivateRules) : undefined;
     for (const row of PROFILE_ROWS.values()) this.cache.set(row.tag, tableRule(row, options));
   }
 
+  /** The rule by tag alone; a private attribute is kept only through privateRules, which need its creator. */
   rule(tag: number): Rule {
     if (isPrivateTag(tag)) return RuleBook.PRIVATE;
     let rule = this.cache.get(tag);
