@@ -7,7 +7,7 @@
  *   node dist/bench/anon-bench.js [--files 2000] [--rounds 3] [--flat-sizes 500,2000,4000] [--profile] ...
  *   (every option also as an environment variable, e.g. BENCH_FILES=500; --help lists them)
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,13 +33,14 @@ const SPECS = {
   warm: { default: true, help: 'also time ours re-running on a filled identity.db (--no-warm to skip)' },
   gdcm: { default: true, help: 'compare with gdcmanon (--no-gdcm to time ours only)' },
   flatSizes: { default: [500, 2000, 4000] as number[], help: 'corpus sizes for the flatness runs (empty to skip)' },
+  safePrivate: { default: false, help: 'also time ours with profile.retainSafePrivate on (tool ours-private) and give its ratio' },
   profile: { default: false, help: 'also run ours once under node --cpu-prof with --workers 1 and print where the time goes' },
   seed: { default: 20240601, help: 'seed of the synthetic corpus' },
   keep: { default: false, help: 'keep the temp directory (corpus, outputs, profile)' },
   tmpDir: { default: '', help: 'where the corpus and outputs go (default: the OS temp dir; /dev/shm takes the disk out of the figures)' },
 };
 
-type Tool = 'ours' | 'ours-warm' | 'gdcmanon';
+type Tool = 'ours' | 'ours-warm' | 'ours-private' | 'gdcmanon';
 
 interface Sample {
   readonly tool: Tool;
@@ -64,11 +65,12 @@ function sync(): void {
 }
 
 /** Runs our anonymize on input into a fresh output under dir; checks every file was anonymized or quarantined. */
-async function runOurs(work: string, corpus: Corpus, dir: string, identityDb: string, workers: number, nodeFlags: string[] = []): Promise<RunResult> {
+async function runOurs(work: string, corpus: Corpus, dir: string, identityDb: string, workers: number, nodeFlags: string[] = [], config?: string): Promise<RunResult> {
   const args = [
     ...nodeFlags, BIN, 'anonymize', corpus.dir, join(dir, 'out'),
     '--identity', identityDb, '--quarantine', join(dir, 'quarantine'), '--allowed-modalities', 'MR,CT',
     ...(workers > 0 ? ['--workers', String(workers)] : []),
+    ...(config ? ['--config', config] : []),
   ];
   // cwd is the bench's temp dir: no ./dicom-pipeline.json or ./dicom_limited_vocabulary.json of the checkout applies.
   const env = { ...process.env, DICOM_PIPELINE_KEY_FILE: join(work, 'hmac.key'), CI: '1' };
@@ -203,7 +205,11 @@ async function main(): Promise<void> {
       throwaway(join(work, 'gdcm-warmup'));
     }
 
-    const order: Tool[] = ['ours', ...(gdcm ? ['gdcmanon' as const] : []), ...(opts.warm ? ['ours-warm' as const] : [])];
+    // Retain Safe Private keeps CT_small's GE table speed, gantry period, pitch ratio...: the option's cost, same corpus.
+    const privateConfig = join(work, 'retain-safe-private.json');
+    writeFileSync(privateConfig, JSON.stringify({ profile: { retainSafePrivate: true } }));
+    const order: Tool[] = ['ours', ...(gdcm ? ['gdcmanon' as const] : []), ...(opts.warm ? ['ours-warm' as const] : []),
+      ...(opts.safePrivate ? ['ours-private' as const] : [])];
     const samples: Sample[] = [];
     for (let round = 1; round <= opts.rounds; round++) {
       for (const tool of round % 2 ? order : [...order].reverse()) {
@@ -217,7 +223,7 @@ async function main(): Promise<void> {
             mkdirSync(dir, { recursive: true });
             copyFileSync(primedDb, db);
           }
-          run = await runOurs(work, corpus, dir, db, opts.workers);
+          run = await runOurs(work, corpus, dir, db, opts.workers, [], tool === 'ours-private' ? privateConfig : undefined);
         }
         samples.push({ tool, round, files: corpus.files, bytes: corpus.bytes, run });
         throwaway(dir);
@@ -251,6 +257,8 @@ async function main(): Promise<void> {
     const gdcmRate = stats.get('gdcmanon')?.filesPerSec.median ?? NaN;
     const coldRatio = ratio(stats.get('ours')!.filesPerSec.median, gdcmRate);
     const warmRatio = ratio(stats.get('ours-warm')?.filesPerSec.median ?? NaN, gdcmRate);
+    const privateRatio = ratio(stats.get('ours-private')?.filesPerSec.median ?? NaN, gdcmRate);
+    const privateVsOff = ratio(stats.get('ours-private')?.filesPerSec.median ?? NaN, stats.get('ours')!.filesPerSec.median);
 
     // Flatness: one cold run per size, fresh identity.db.
     const flat: Sample[] = [];
@@ -275,7 +283,8 @@ async function main(): Promise<void> {
     const slope = flat.length >= 2 ? ((flatRss[flatRss.length - 1] - flatRss[0]) / (flat[flat.length - 1].files - flat[0].files)) * 1000 : NaN;
 
     say();
-    say(`Ratio ours/gdcmanon (median files/s, > 1 means we are faster): cold ${fmt(coldRatio)}${opts.warm ? `, warm ${fmt(warmRatio)}` : ''}`);
+    say(`Ratio ours/gdcmanon (median files/s, > 1 means we are faster): cold ${fmt(coldRatio)}${opts.warm ? `, warm ${fmt(warmRatio)}` : ''}` +
+      `${opts.safePrivate ? `, Retain Safe Private on ${fmt(privateRatio)} (${fmt(privateVsOff)} of ours with it off)` : ''}`);
     say('Targets (issue 2):');
     say(`  ratio >= ${TARGET_RATIO.toFixed(1)} (cold, fresh identity.db): ${fmt(coldRatio)}  ${met(Number.isFinite(coldRatio) ? coldRatio >= TARGET_RATIO : undefined)}`);
     say(`  peak RSS < ${TARGET_RSS_MB} MB (worst of our runs): ${fmt(worstRss, 0)} MB  ${met(Number.isFinite(worstRss) ? worstRss < TARGET_RSS_MB : undefined)}`);

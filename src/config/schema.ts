@@ -18,7 +18,7 @@ const profile = z.strictObject({
 
 /** A private attribute a site reviewed for its own scanners: kept with Retain Safe Private on. */
 const privateKeepRule = z.strictObject({
-  creator: z.string().min(1).max(64).refine((c) => c.trim() !== '' && !c.includes('\\'), 'a Private Creator (LO, no backslash)'),
+  creator: z.string().max(64).refine((c) => c.trim() !== '' && !c.includes('\\'), 'a Private Creator (LO, no backslash)'),
   element: z.string().refine((e) => parseSiteElement(e) !== undefined, 'an element like "(0029,xx10)" in an odd group above 0007'),
   vr: z.enum(CHECKABLE_PRIVATE_VRS, { message: `one of ${CHECKABLE_PRIVATE_VRS.join(', ')}` }),
   vm: z.string().regex(/^\d+(-(\d+|n))?$/, 'a VM like "1", "3" or "1-n"').optional(),
