@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { anonymizeTree, type AnonymizeSummary } from '../../src/anon/anonymize-tree';
 import { DEFAULT_PROFILE, type ProfileOptions } from '../../src/anon/options';
@@ -13,7 +13,7 @@ import { parsePart10 } from '../../src/dicom/parse';
 import { formatTag, isPrivateTag } from '../../src/dicom/tag';
 import { decodeText } from '../../src/dicom/values';
 import { tempDir } from '../helpers/anon-env';
-import { FIXTURES } from '../helpers/cli';
+import { FIXTURES, runCliAsync } from '../helpers/cli';
 import { dciodvfyErrors } from '../helpers/dicom-tools';
 import { dicomFiles } from '../helpers/files';
 
@@ -190,4 +190,25 @@ test('a kept private value holding the patient\'s family name quarantines the fi
   assert.deepEqual(Object.keys(run.summary.quarantinedByReason), ['phi-verify: PatientName']);
   const off = await anonymize('private/GE_CT_private_phi.dcm', {});
   assert.equal(off.summary.anonymized, 1, 'without the option the value is removed and the file passes');
+});
+
+test('dicom-pipeline anonymize --config honours retainSafePrivate and privateKeep, and prints what it kept', async () => {
+  const base = join(dir, 'cli');
+  const input = join(base, 'in');
+  mkdirSync(input, { recursive: true });
+  for (const f of ['private/GE_CT_dwi_like.dcm', 'private/SIEMENS_MR_dwi_like.dcm']) copyFileSync(join(FIXTURES, f), join(input, basename(f)));
+  const config = join(base, 'dicom-pipeline.json');
+  writeFileSync(config, JSON.stringify({
+    profile: { retainSafePrivate: true },
+    privateKeep: [{ creator: 'SIEMENS MR HEADER', element: '(0019,xx28)', vr: 'FD', vm: '1' }],
+  }));
+  const res = await runCliAsync(['anonymize', input, join(base, 'out'), '--config', config, '--identity', join(base, 'identity.db'), '--allowed-modalities', '*'],
+    { DICOM_PIPELINE_KEY_FILE: join(base, 'identity.key') });
+  assert.equal(res.code, 0, res.stderr);
+  assert.match(res.stdout, /^anonymized: {3}2 /m);
+  assert.match(res.stdout, /^private: {6}19 attributes kept by Retain Safe Private \(PS3.15 Table E.3.10-1, 125 rows; 1 site rules\)$/m);
+  assert.match(res.stdout, /^ {2}GEMS_PARM_01 \(0043,xx39\) IS \[table\]: 3$/m);
+  assert.match(res.stdout, /^ {2}SIEMENS MR HEADER \(0019,xx28\) FD \[site\]: 1$/m);
+  const outputs = dicomFiles(join(base, 'out')).map((f) => parsePart10(readFileSync(f)).dataset);
+  assert.ok(outputs.every((ds) => methodCodes(ds).includes('113111')));
 });
