@@ -111,20 +111,20 @@ function cleanElements(elements: readonly Element[], walk: Walk, inherited: stri
   const privateRules = walk.ctx.rules.privateRules;
   const out: Element[] = [];
   const creators = privateRules ? creatorsOf(elements) : undefined;
-  const usedBlocks = new Set<number>();
+  const usedBlocks = creators && new Set<number>();
   for (const el of elements) {
     let cleaned: Element | undefined;
     if (creators && isPrivateTag(el.tag)) {
       if (isPrivateCreator(el.tag)) continue; // put back below, only where a kept attribute needs it
       cleaned = cleanPrivate(el, creators, privateRules!, walk, charset);
-      if (cleaned) usedBlocks.add(blockKey(el.tag));
+      if (cleaned) usedBlocks!.add(blockKey(el.tag));
     } else {
       cleaned = top ? cleanTopLevel(el, walk, charset, patient!) : cleanElement(el, walk.ctx.rules.rule(el.tag), walk, charset);
     }
     if (cleaned) out.push(cleaned);
   }
-  for (const el of elements) {
-    if (usedBlocks.size && isPrivateCreator(el.tag) && usedBlocks.has(blockKey(el.tag))) putElement(out, el);
+  if (usedBlocks?.size) {
+    for (const el of elements) if (isPrivateCreator(el.tag) && usedBlocks.has(blockKey(el.tag))) putElement(out, el);
   }
   if (!top) hideLocalCodeMeaning(out);
   return out;
