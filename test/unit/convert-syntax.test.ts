@@ -31,6 +31,12 @@ function convertFile(source: string, target: string, out: string): void {
 
 const FLAG = { [EXPLICIT_LE]: '+te', [IMPLICIT_LE]: '+ti' } as const;
 const uncompressed = validFixtures().filter((f) => !transferSyntax(f.transferSyntax)!.encapsulated);
+/**
+ * Implicit VR files whose private elements dcmtk's private dictionary knows (GE here): dcmconv +te
+ * writes them with that dictionary's VRs, a converter without it writes UN (PS3.5 6.2.2), so the two
+ * dumps cannot agree; these are compared as the other fixtures are in the other direction only.
+ */
+const PRIVATE_VRS_FROM_DCMTK_DICTIONARY = new Set(['private/GE_CT_dwi_like_implicit.dcm']);
 
 describe('lossless transfer syntax conversion, checked with dcmtk', () => {
   test('the fixtures cover every uncompressed syntax', () => {
@@ -40,6 +46,7 @@ describe('lossless transfer syntax conversion, checked with dcmtk', () => {
 
   for (const fixture of uncompressed) {
     for (const target of losslessAlternatives(fixture.transferSyntax)) {
+      if (target === EXPLICIT_LE && PRIVATE_VRS_FROM_DCMTK_DICTIONARY.has(fixture.path)) continue;
       test(`${fixture.path} -> ${target}: same dataset as dcmconv ${FLAG[target as keyof typeof FLAG]}`, () => {
         const name = fixture.path.replace(/\W/g, '_');
         const ours = join(dir, `${name}.${target}.ours.dcm`);
