@@ -22,7 +22,8 @@ export const COMMITMENT_RESENDS = 2;
 /** With auto: an archive that neither reports nor connects back within this time cannot reach us. */
 export const CONNECT_BACK_GRACE_MS = 30_000;
 
-export interface StoredInstance {
+/** An instance the archive answered Success for: what confirmation asks about. */
+export interface SentInstance {
   readonly path: string;
   readonly sopClassUid: string;
   readonly sopInstanceUid: string;
@@ -40,7 +41,7 @@ export interface ConfirmRequest {
   /** Why commitment did not work for an earlier push to this archive (auto then goes straight to C-FIND). */
   readonly commitmentUnusable?: string;
   /** Sends instances again; resolves to those the archive stored again, and why the others were not. */
-  resend(items: readonly StoredInstance[]): Promise<{ stored: readonly StoredInstance[]; failed: ReadonlyMap<string, string> }>;
+  resend(items: readonly SentInstance[]): Promise<{ stored: readonly SentInstance[]; failed: ReadonlyMap<string, string> }>;
   /** Instances answered for so far, of those asked about, and how (a wait for reports can be long). */
   onProgress?(done: number, total: number, how: string): void;
 }
@@ -63,7 +64,7 @@ export interface ConfirmResult {
   readonly commitmentUnusable?: string;
 }
 
-export async function confirmDelivery(request: ConfirmRequest, stored: readonly StoredInstance[]): Promise<ConfirmResult> {
+export async function confirmDelivery(request: ConfirmRequest, stored: readonly SentInstance[]): Promise<ConfirmResult> {
   const result: ConfirmResult & { warning?: string; commitmentUnusable?: string } = { confirmed: new Map(), failed: new Map(), unconfirmed: new Map() };
   if (stored.length === 0) return result;
   if (request.mode === 'none') {
@@ -92,10 +93,10 @@ export async function confirmDelivery(request: ConfirmRequest, stored: readonly 
 }
 
 /** Commitment with bounded resends of reported failures; returns what is left to confirm another way. */
-async function byCommitment(request: ConfirmRequest, stored: readonly StoredInstance[], result: ConfirmResult): Promise<{ left: StoredInstance[]; why?: string }> {
+async function byCommitment(request: ConfirmRequest, stored: readonly SentInstance[], result: ConfirmResult): Promise<{ left: SentInstance[]; why?: string }> {
   if (request.mode === 'auto' && request.commitmentUnusable) return { left: [...stored], why: request.commitmentUnusable };
   if (!request.endpoint) return { left: [...stored], why: 'storage commitment not tried: no port of ours for its reports (push --port)' };
-  const left: StoredInstance[] = [];
+  const left: SentInstance[] = [];
   let why: string | undefined;
   let todo = [...stored];
   for (let round = 0; todo.length > 0; round++) {
@@ -119,7 +120,7 @@ async function byCommitment(request: ConfirmRequest, stored: readonly StoredInst
       else left.push(...todo);
       break;
     }
-    const retry: StoredInstance[] = [];
+    const retry: SentInstance[] = [];
     for (const item of todo) {
       const failure = outcome.failed.get(item.sopInstanceUid);
       const notReported = outcome.unreported.get(item.sopInstanceUid);
@@ -141,8 +142,8 @@ async function byCommitment(request: ConfirmRequest, stored: readonly StoredInst
 }
 
 /** C-FIND at IMAGE level per study; returns why when the archive would not answer. */
-async function byFind(request: ConfirmRequest, items: readonly StoredInstance[], result: ConfirmResult): Promise<string | undefined> {
-  const byStudy = new Map<string, StoredInstance[]>();
+async function byFind(request: ConfirmRequest, items: readonly SentInstance[], result: ConfirmResult): Promise<string | undefined> {
+  const byStudy = new Map<string, SentInstance[]>();
   for (const item of items) {
     if (!item.studyInstanceUid) {
       result.unconfirmed.set(item.path, { why: 'no Study Instance UID to query', delivered: false });

@@ -14,7 +14,7 @@ import type { NetworkOptions } from './options';
 import { formatPeer, type Peer } from './peer';
 import { datasetIn, load, scan, syntaxesFor as syntaxes, type Loaded, type PushFailure, type PushItem } from './push-files';
 import type { CommitmentEndpoint } from './commitment';
-import { confirmDelivery, type ConfirmedBy, type ConfirmMode, type StoredInstance } from './confirm';
+import { confirmDelivery, type ConfirmedBy, type ConfirmMode, type SentInstance } from './confirm';
 import { openAssociation } from './session';
 
 export interface PushOptions {
@@ -98,9 +98,9 @@ export async function push(options: PushOptions): Promise<PushReport> {
     onProgress: options.onConfirmProgress,
     resend: async (list) => {
       const again = await storeAll(options, list.map((i) => sent.byPath.get(i.path)!), () => undefined);
-      return { stored: again.stored.map(storedInstance), failed: new Map(again.failed.map((f) => [f.path, f.reason])) };
+      return { stored: again.stored.map(sentInstance), failed: new Map(again.failed.map((f) => [f.path, f.reason])) };
     },
-  }, sent.stored.map(storedInstance));
+  }, sent.stored.map(sentInstance));
   for (const [path, reason] of confirmation.failed) failed.push({ path, reason });
 
   const results: PushedFile[] = [];
@@ -134,7 +134,7 @@ export async function push(options: PushOptions): Promise<PushReport> {
   };
 }
 
-function storedInstance(item: Item): StoredInstance {
+function sentInstance(item: Item): SentInstance {
   return { path: item.path, sopClassUid: item.sopClassUid, sopInstanceUid: item.sopInstanceUid, studyInstanceUid: item.studyInstanceUid };
 }
 
@@ -183,6 +183,8 @@ async function storeAll(options: PushOptions, items: readonly Item[], onDone: ()
             nextLoad = i + 1 < batch.length ? load(batch[i + 1]) : undefined;
             const outcome = await sendOne(assoc, options.peer, item, loaded, logger);
             if (outcome === 'retry') {
+              // The rest of the batch was never sent: if it never is, say why.
+              for (const rest of batch.slice(i + 1)) rest.lastError = `not sent: ${item.lastError}`;
               retry.push(...batch.slice(i));
               break;
             }

@@ -119,6 +119,20 @@ describe('push confirmation', () => {
     }
   });
 
+  test('an archive that refuses every store: push exit 1, one line naming the peer and the cause', async () => {
+    // Accepts stores only from AEs it knows, and does not know us.
+    const strict = await Orthanc.start({ aeTitle: 'STRICT', config: { DicomAlwaysAllowStore: false } });
+    try {
+      const res = await runCliAsync(['push', strict.address, source, '--aet', PIPE, '--retries', '0', ...FAST]);
+      assert.equal(res.code, 1, res.stdout + res.stderr);
+      assert.match(res.stderr, /^dicom-pipeline: STRICT@127\.0\.0\.1:\d+ stored none of 8 files: .*"PIPE"/m);
+      assert.doesNotMatch(res.stderr, /\n\s+at /, 'no stack trace');
+      assert.deepEqual(await strict.instanceIds(), []);
+    } finally {
+      await strict.stop();
+    }
+  });
+
   describe('archives that cannot confirm', () => {
     let storeOnly: Orthanc;
     before(async () => {
