@@ -59,13 +59,13 @@ export interface ConfirmResult {
   readonly failed: Map<string, string>;
   readonly unconfirmed: Map<string, Unconfirmed>;
   /** One line for the operator when auto could not confirm (why no way worked). */
-  readonly warning?: string;
+  warning?: string;
   /** auto: why storage commitment did not confirm everything (later pushes need not try it again). */
-  readonly commitmentUnusable?: string;
+  commitmentUnusable?: string;
 }
 
 export async function confirmDelivery(request: ConfirmRequest, stored: readonly SentInstance[]): Promise<ConfirmResult> {
-  const result: ConfirmResult & { warning?: string; commitmentUnusable?: string } = { confirmed: new Map(), failed: new Map(), unconfirmed: new Map() };
+  const result: ConfirmResult = { confirmed: new Map(), failed: new Map(), unconfirmed: new Map() };
   if (stored.length === 0) return result;
   if (request.mode === 'none') {
     for (const item of stored) result.unconfirmed.set(item.path, { why: 'not asked for (confirm: none)', delivered: true });
