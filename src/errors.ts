@@ -1,7 +1,7 @@
 /** Typed errors: each has a code that the CLI maps to an exit code and a one-line message without PHI. */
 export type ErrorCode =
   | 'E_PARSE' | 'E_CONFIG' | 'E_USAGE' | 'E_IO' | 'E_IDENTITY' | 'E_NETWORK' | 'E_ASSOCIATION'
-  | 'E_DIMSE' | 'E_HOOK' | 'E_STEP' | 'E_DISK_FULL' | 'E_INTERNAL';
+  | 'E_DIMSE' | 'E_HOOK' | 'E_STEP' | 'E_DISK_FULL' | 'E_INTERNAL' | 'E_TLS';
 
 export class PipelineError extends Error {
   constructor(readonly code: ErrorCode, message: string, options?: { cause?: unknown }) {

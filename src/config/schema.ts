@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { validateDicomRoot } from '../anon/identity/identity-map';
 import { CHECKABLE_PRIVATE_VRS, parseSiteElement } from '../anon/rules/private-rules';
+import { TLS_VERSIONS } from '../tls/settings';
 
 const modalities = z.union([z.literal('*'), z.array(z.string().regex(/^[A-Z0-9_]{1,16}$/, 'a modality code like "CT"')).min(1)]);
 
@@ -37,6 +38,17 @@ const peer = z.strictObject({
   aet: z.string().min(1).max(16),
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535),
+  /** DICOM TLS for every association to this peer, with the top-level `tls` settings. */
+  tls: z.boolean().default(false),
+});
+
+/** Files and options of DICOM TLS (PS3.15 Annex B); peers and `local` turn it on with "tls": true. */
+const tls = z.strictObject({
+  cert: z.string().min(1).optional(),
+  key: z.string().min(1).optional(),
+  ca: z.string().min(1),
+  minVersion: z.enum(TLS_VERSIONS).default('TLSv1.2'),
+  checkHostname: z.boolean().default(true),
 });
 
 /** The config file (dicom-pipeline.json). Every key is optional; defaults are the documented ones. */
@@ -46,12 +58,15 @@ export const configSchema = z.strictObject({
     port: z.number().int().min(1).max(65535),
     /** Calling AE titles our SCP accepts during a run; default: the staging AE only. */
     allowedCallingAets: z.array(z.string().min(1).max(16)).optional(),
+    /** Our SCP's port speaks DICOM TLS only (staging's C-MOVE sub-associations must use it). */
+    tls: z.boolean().default(false),
   }).optional(),
   staging: peer.optional(),
   research: peer.extend({
     /** How a push confirms delivery (src/scu/confirm.ts). */
     confirm: z.enum(['auto', 'commitment', 'find', 'none']).default('auto'),
   }).optional(),
+  tls: tls.optional(),
   /** Default number of studies per run (-m overrides). */
   maxStudies: z.number().int().min(1).default(10),
   review: z.union([z.strictObject({ csv: z.string().min(1) }), z.strictObject({ sqlite: z.string().min(1) })]).optional(),
@@ -91,6 +106,17 @@ export const configSchema = z.strictObject({
     retryBackoffMs: z.number().int().min(0).optional(),
     commitmentTimeoutMs: z.number().int().min(100).optional(),
   }).default({}),
+}).superRefine((config, ctx) => {
+  // Whoever says "tls": true needs the tls block; our SCP also needs a certificate to present.
+  for (const name of ['local', 'staging', 'research'] as const) {
+    if (config[name]?.tls && !config.tls) ctx.addIssue({ code: 'custom', path: ['tls'], message: `required by ${name}.tls: give at least {"ca": FILE}, and "cert" and "key"` });
+  }
+  if (config.local?.tls && config.tls && (!config.tls.cert || !config.tls.key)) {
+    ctx.addIssue({ code: 'custom', path: ['tls'], message: 'local.tls needs "cert" and "key": our SCP presents them to staging' });
+  }
+  if (config.tls && (config.tls.cert === undefined) !== (config.tls.key === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['tls'], message: '"cert" and "key" go together: give both or neither' });
+  }
 });
 
 export type PipelineConfig = z.infer<typeof configSchema>;

@@ -5,7 +5,10 @@
  * the peer went silent, aborted or closed.
  */
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { errorMessage, PipelineError } from '../errors';
+import { describeClientTlsError, handshakeBrokenError, looksLikeTls, plainPortHint } from '../tls/errors';
+import { tlsClientOptions, type TlsSettings } from '../tls/settings';
 import { findElement, type Element } from './dataset';
 import { lookupTag } from './dictionary';
 import { COMMAND, isResponse, responseTo, type DimseCommand, type EventReportRequest } from './dimse-command';
@@ -51,6 +54,8 @@ export interface OpenParams {
   readonly contexts: readonly ProposedContext[];
   readonly maxPduLength: number;
   readonly timeouts: AssociationTimeouts;
+  /** DICOM TLS to this peer (PS3.15 Annex B); plain TCP when absent. */
+  readonly tls?: TlsSettings;
 }
 
 export interface DimseReply {
@@ -100,7 +105,9 @@ export class ScuAssociation {
   private timer?: NodeJS.Timeout;
   private socketError?: NodeJS.ErrnoException;
   private closedReason?: string;
-  private opening?: { resolve(a: ScuAssociation): void; reject(e: PipelineError): void; phase: 'connect' | 'associate' };
+  private opening?: { resolve(a: ScuAssociation): void; reject(e: PipelineError): void; phase: 'connect' | 'tls' | 'associate' };
+  /** First bytes the peer sent, to recognise a TLS answer to our plain association request. */
+  private firstBytes?: Buffer;
   private releasing?: () => void;
   /**
    * Serves an N-EVENT-REPORT-RQ the peer sends on this association (a storage commitment report
@@ -110,8 +117,9 @@ export class ScuAssociation {
 
   private constructor(readonly params: OpenParams) {
     this.peer = `${params.calledAet}@${params.host}:${params.port}`;
-    this.socket = connect({ host: params.host, port: params.port });
-    this.socket.setNoDelay(true);
+    const { host, port, tls } = params;
+    this.socket = tls ? tlsConnect({ host, port, ...tlsClientOptions(tls, host) }) : connect({ host, port });
+    this.socket.setNoDelay(true); // on a TLSSocket, passed on to its TCP socket
     this.socket.on('error', (err: NodeJS.ErrnoException) => {
       this.socketError ??= err;
     });
@@ -122,6 +130,9 @@ export class ScuAssociation {
     });
     this.socket.setTimeout(0);
     routeIncomingPdus(this.network, (pdu) => this.onPData(pdu));
+    this.socket.prependOnceListener('data', (chunk: Buffer) => {
+      this.firstBytes = chunk.subarray(0, 2);
+    });
     this.wire();
   }
 
@@ -360,16 +371,31 @@ export class ScuAssociation {
     this.socket.uncork();
   }
 
+  /** Connected (and, with TLS, the handshake done): send the A-ASSOCIATE-RQ. */
+  private associate(): void {
+    if (!this.opening) return;
+    this.opening.phase = 'associate';
+    const { associationMs } = this.params.timeouts;
+    this.arm(associationMs, () =>
+      this.failOpen(new PipelineError('E_ASSOCIATION', `${this.peer} did not answer the association request within ${seconds(associationMs)}${this.params.tls ? '' : plainPortHint()}`)),
+    );
+    this.network.sendAssociationRequest(this.buildAssociation());
+  }
+
   private wire(): void {
     const net = this.network;
-    net.on('connect', () => {
-      if (!this.opening) return;
-      this.opening.phase = 'associate';
-      this.arm(this.params.timeouts.associationMs, () =>
-        this.failOpen(new PipelineError('E_ASSOCIATION', `${this.peer} did not answer the association request within ${seconds(this.params.timeouts.associationMs)}`)),
-      );
-      net.sendAssociationRequest(this.buildAssociation());
-    });
+    if (this.params.tls) {
+      // TCP connected: the handshake gets the association timeout; the request goes once it is done.
+      this.socket.once('connect', () => {
+        if (!this.opening) return;
+        this.opening.phase = 'tls';
+        const { associationMs } = this.params.timeouts;
+        this.arm(associationMs, () => this.failOpen(handshakeBrokenError(this.tlsPeer(), seconds(associationMs))));
+      });
+      this.socket.once('secureConnect', () => this.associate());
+    } else {
+      this.socket.once('connect', () => this.associate());
+    }
     net.on('associationAccepted', (association: InstanceType<typeof Association>) => {
       if (!this.opening) return;
       this.disarm();
@@ -399,7 +425,7 @@ export class ScuAssociation {
       this.socket.destroy();
     });
     net.on('networkError', (err: Error) => {
-      this.fail(err instanceof PduError ? new PipelineError('E_ASSOCIATION', `protocol error from ${this.peer}: ${err.message}`) : this.connectionError());
+      this.fail(err instanceof PduError && !this.answeredInTls() ? new PipelineError('E_ASSOCIATION', `protocol error from ${this.peer}: ${err.message}`) : this.connectionError());
       this.socket.destroy();
     });
     net.on('close', () => {
@@ -418,14 +444,36 @@ export class ScuAssociation {
     return association;
   }
 
+  private tlsPeer(): { peer: string; host: string; port: number } {
+    return { peer: this.peer, host: this.params.host, port: this.params.port };
+  }
+
+  /** Our plain association request was answered by a TLS record: the port is TLS-only. */
+  private answeredInTls(): boolean {
+    return !this.params.tls && this.firstBytes !== undefined && looksLikeTls(this.firstBytes);
+  }
+
   private connectionError(fallback = 'connection lost with'): PipelineError {
     const where = `${this.params.host}:${this.params.port}`;
     const code = this.socketError?.code;
+    const { tls } = this.params;
+    if (tls && this.socketError) {
+      const tlsError = describeClientTlsError(this.socketError, this.tlsPeer(), tls);
+      if (tlsError) return tlsError;
+    }
+    if (tls && this.opening?.phase === 'tls') return handshakeBrokenError(this.tlsPeer(), code === 'ECONNRESET' ? 'reset' : 'closed', this.socketError);
+    if (this.answeredInTls()) {
+      return new PipelineError('E_TLS', `TLS: ${where} answered our plain association request in TLS: it is a DICOM TLS port; turn tls on for ${this.peer} (config "tls": true, or --tls-cert/--tls-key/--tls-ca)`);
+    }
+    if (!tls && this.opening?.phase === 'associate' && (code === 'ECONNRESET' || code === undefined)) {
+      return new PipelineError('E_NETWORK', `${this.peer} ${code ? 'reset' : 'closed'} the connection before answering our association request${plainPortHint()}`);
+    }
+    const hint = !tls && this.opening?.phase === 'associate' ? plainPortHint() : '';
     if (code === 'ECONNREFUSED') return new PipelineError('E_NETWORK', `connection refused by ${where} (nothing listening there?)`);
     if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new PipelineError('E_NETWORK', `cannot resolve host ${this.params.host}`);
     if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new PipelineError('E_NETWORK', `cannot reach ${where} (${code})`);
-    if (code) return new PipelineError('E_NETWORK', `connection error with ${this.peer}: ${code}`);
-    return new PipelineError('E_NETWORK', `${fallback} ${this.peer}`);
+    if (code) return new PipelineError('E_NETWORK', `connection error with ${this.peer}: ${code}${hint}`);
+    return new PipelineError('E_NETWORK', `${fallback} ${this.peer}${hint}`);
   }
 
   private failOpen(err: PipelineError): void {

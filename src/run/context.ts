@@ -1,6 +1,7 @@
 import type { PipelineConfig } from '../config/schema';
 import type { NetworkOptions } from '../scu/options';
 import type { Peer } from '../scu/peer';
+import type { TlsSettings } from '../tls/settings';
 import type { Logger } from '../util/logger';
 import type { Journal } from './journal';
 import type { ReviewSource } from './review';
@@ -14,7 +15,8 @@ export interface RunOptions {
 }
 
 export interface Peers {
-  readonly local: { readonly aet: string; readonly port: number; readonly allowedCallingAets: readonly string[] };
+  /** Our SCP during the pull; with `tls`, its port speaks DICOM TLS only. */
+  readonly local: { readonly aet: string; readonly port: number; readonly allowedCallingAets: readonly string[]; readonly tls?: TlsSettings };
   readonly staging: Peer;
   readonly research?: Peer;
 }

@@ -3,10 +3,14 @@ import { PipelineError } from '../errors';
 import { echo } from '../scu/query';
 import type { NetworkOptions } from '../scu/options';
 import { formatPeer, type Peer } from '../scu/peer';
+import { loadTls } from '../tls/settings';
 import type { Peers, RunOptions } from './context';
 
-/** The peers a run needs, every missing key listed at once. */
-export function peersFromConfig(config: PipelineConfig, options: RunOptions): Peers {
+/**
+ * The peers a run needs, every missing key listed at once. The TLS files are read here, once, when
+ * a peer or our SCP uses TLS; `warn` gets a line per private key others may read.
+ */
+export function peersFromConfig(config: PipelineConfig, options: RunOptions, warn: (line: string) => void = (line) => process.stderr.write(`warning: ${line}\n`)): Peers {
   const missing: string[] = [];
   if (!config.local) missing.push('local ({"aet": ..., "port": ...})');
   if (!config.staging) missing.push('staging ({"aet": ..., "host": ..., "port": ...})');
@@ -14,13 +18,16 @@ export function peersFromConfig(config: PipelineConfig, options: RunOptions): Pe
   if (pushing && !config.research) missing.push('research ({"aet": ..., "host": ..., "port": ...}), or run with --no-push or --practice');
   if (!config.review) missing.push('review ({"csv": FILE} or {"sqlite": FILE})');
   if (missing.length) throw new PipelineError('E_CONFIG', `the config lacks what a run needs:\n  ${missing.join('\n  ')}`);
-  const staging: Peer = { aeTitle: config.staging!.aet, host: config.staging!.host, port: config.staging!.port };
-  const research: Peer | undefined = config.research && { aeTitle: config.research.aet, host: config.research.host, port: config.research.port };
+  const tlsUsed = config.local!.tls || config.staging!.tls || (pushing && config.research?.tls);
+  const tls = tlsUsed && config.tls ? loadTls(config.tls, 'the config', warn) : undefined;
+  const peerOf = (p: { aet: string; host: string; port: number; tls: boolean }): Peer => ({ aeTitle: p.aet, host: p.host, port: p.port, tls: p.tls ? tls : undefined });
+  const staging = peerOf(config.staging!);
+  const research = config.research && peerOf(config.research);
   if (research && sameEndpoint(staging, research)) {
     throw new PipelineError('E_CONFIG', `research and staging are the same peer (${formatPeer(staging)}): identified data must never be sent back; fix "research" in the config`);
   }
   return {
-    local: { aet: config.local!.aet, port: config.local!.port, allowedCallingAets: config.local!.allowedCallingAets ?? [staging.aeTitle] },
+    local: { aet: config.local!.aet, port: config.local!.port, allowedCallingAets: config.local!.allowedCallingAets ?? [staging.aeTitle], tls: config.local!.tls ? tls : undefined },
     staging,
     research,
   };

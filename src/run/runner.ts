@@ -98,7 +98,7 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
   }
   const options = state.options as unknown as RunOptions;
   // Everything that can be wrong with the configuration is found before a run directory exists.
-  const peers = peersFromConfig(req.config, options);
+  const peers = peersFromConfig(req.config, options, (line) => say(`warning: ${line}`));
   resolveHook(req.config.postAnonHook);
   const review = openReviewSource(req.config.review, options.practice);
   run ??= RunDir.create(req.config.dataDir);

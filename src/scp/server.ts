@@ -5,8 +5,12 @@
  */
 import { EventEmitter } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { PipelineError } from '../errors';
 import type { EventReportRequest } from '../dicom/dimse-command';
+import { normalizeAddress } from '../dicom/dimse-scp';
+import { describeServerTlsError } from '../tls/errors';
+import { tlsServerOptions, type TlsSettings } from '../tls/settings';
 import { serveScpConnection, type ReceivedInstance, type StoreReply } from '../dicom/dimse-scp';
 import { STATUS_OUT_OF_RESOURCES, STATUS_PROCESSING_FAILURE, STATUS_SUCCESS, formatStatus } from '../dicom/dimse-status';
 import { silentLogger, type Logger } from '../util/logger';
@@ -34,6 +38,11 @@ export interface StorageScpOptions {
   readonly acceptStorage?: boolean;
   /** Serves Storage Commitment reports (N-EVENT-REPORT-RQ): returns the status to answer. */
   readonly onCommitmentReport?: (request: EventReportRequest) => number;
+  /**
+   * DICOM TLS on our port, and only TLS: every peer must present a certificate whose chain leads to
+   * the CA bundle. A plain association attempt fails its handshake at once.
+   */
+  readonly tls?: TlsSettings;
 }
 
 export interface ScpCounts {
@@ -41,6 +50,8 @@ export interface ScpCounts {
   connections: number;
   associations: number;
   rejectedAssociations: number;
+  /** TLS connections refused before any association (bad or missing certificate, plain DICOM). */
+  tlsRefused: number;
   stored: number;
   failed: number;
   bytes: number;
@@ -71,9 +82,11 @@ export declare interface StorageScp {
 }
 
 export class StorageScp extends EventEmitter {
-  readonly counts: ScpCounts = { connections: 0, associations: 0, rejectedAssociations: 0, stored: 0, failed: 0, bytes: 0 };
+  readonly counts: ScpCounts = { connections: 0, associations: 0, rejectedAssociations: 0, tlsRefused: 0, stored: 0, failed: 0, bytes: 0 };
   private server?: Server;
   private readonly sockets = new Set<Socket>();
+  /** With TLS: the TCP sockets under them, including those still in their handshake. */
+  private readonly tcpSockets = new Set<Socket>();
   private readonly writes = new Set<Promise<unknown>>();
   private readonly writer: InstanceWriter;
   private readonly policy: AssociationPolicy;
@@ -106,7 +119,7 @@ export class StorageScp extends EventEmitter {
   }
 
   async start(): Promise<void> {
-    const server = createServer((socket) => this.accept(socket));
+    const server = this.createListener();
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
@@ -121,6 +134,27 @@ export class StorageScp extends EventEmitter {
     server.on('error', (err) => this.logger.error({ err: err.message }, 'storage SCP server error'));
   }
 
+  /** A TCP server, or a TLS server that hands us only sockets whose handshake and client certificate passed. */
+  private createListener(): Server {
+    const { tls } = this.options;
+    if (!tls) return createServer({ noDelay: true }, (socket) => this.accept(socket));
+    if (!tls.hasCertificate) throw new PipelineError('E_CONFIG', `our TLS SCP ${this.options.aeTitle} needs a certificate and key (tls.cert and tls.key, or --tls-cert and --tls-key)`);
+    const server = createTlsServer(tlsServerOptions(tls, this.options.associationTimeoutMs ?? SCP_DEFAULTS.associationTimeoutMs), (socket) => this.accept(socket));
+    // TCP connections, handshaken or not, are ours to end at stop() (this.sockets counts associations).
+    server.on('connection', (socket: Socket) => {
+      this.tcpSockets.add(socket);
+      socket.once('close', () => this.tcpSockets.delete(socket));
+    });
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
+      this.counts.connections++;
+      this.counts.tlsRefused++;
+      const line = describeServerTlsError(err, normalizeAddress(socket.remoteAddress));
+      this.logger.warn({ code: err.code }, line);
+      this.emit('connectionError', line);
+    });
+    return server;
+  }
+
   /** Stops accepting, lets stores already being written finish, makes every stored file durable, then closes every connection. */
   async stop(): Promise<void> {
     const server = this.server;
@@ -130,7 +164,7 @@ export class StorageScp extends EventEmitter {
     await Promise.allSettled([...this.writes]);
     await this.writer.flush().catch(() => undefined); // failures are logged by onSyncError
     await this.writer.discardSpares();
-    for (const socket of this.sockets) socket.destroy();
+    for (const socket of [...this.sockets, ...this.tcpSockets]) socket.destroy();
     await closed;
   }
 

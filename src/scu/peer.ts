@@ -1,10 +1,13 @@
 import { PipelineError } from '../errors';
+import type { TlsSettings } from '../tls/settings';
 
-/** A remote application entity: AE title and network address. */
+/** A remote application entity: AE title and network address, and DICOM TLS when it needs it. */
 export interface Peer {
   readonly aeTitle: string;
   readonly host: string;
   readonly port: number;
+  /** Every association to this peer uses TLS with these settings. */
+  readonly tls?: TlsSettings;
 }
 
 /** AE titles: 1-16 characters of the default repertoire, no backslash or control characters (PS3.5 6.2). */

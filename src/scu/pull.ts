@@ -10,6 +10,7 @@ import { isDone } from '../dicom/dimse-status';
 import { StorageScp } from '../scp/server';
 import { instancePath } from '../scp/store';
 import { diskFullError, isDiskFull } from '../util/disk-full';
+import type { TlsSettings } from '../tls/settings';
 import { silentLogger, type Logger } from '../util/logger';
 import { moveOn, type MoveOutcome, type MoveProgress } from './move';
 import type { NetworkOptions } from './options';
@@ -25,6 +26,8 @@ export interface PullOptions {
   readonly localAet: string;
   readonly localPort: number;
   readonly localHost?: string;
+  /** DICOM TLS on our SCP's port (then TLS-only): the peer's C-MOVE sub-associations must use it. */
+  readonly localTls?: TlsSettings;
   /** Calling AE title of our C-FIND/C-MOVE association (default: localAet). */
   readonly callingAet?: string;
   /** Calling AEs allowed to store into our SCP (default: the peer's AE title only). */
@@ -90,6 +93,7 @@ export async function pull(options: PullOptions): Promise<PullReport> {
     maxPduLength: options.network.maxPduLength,
     associationTimeoutMs: options.network.associationTimeoutMs,
     idleTimeoutMs: options.network.dimseTimeoutMs,
+    tls: options.localTls,
     logger,
   });
   await scp.start();

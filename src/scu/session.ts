@@ -32,6 +32,7 @@ export function openAssociation(peer: Peer, callingAet: string, contexts: readon
     contexts,
     maxPduLength: options.maxPduLength,
     timeouts: timeoutsOf(options),
+    tls: peer.tls,
   });
 }
 

@@ -16,6 +16,18 @@ export interface Modality {
   readonly aeTitle: string;
   readonly host: string;
   readonly port: number;
+  /** Orthanc opens its connections to this modality (C-MOVE sub-associations) with TLS. */
+  readonly tls?: boolean;
+}
+
+/** DICOM TLS for Orthanc's port (then TLS-only) and its outgoing associations. */
+export interface OrthancTls {
+  readonly cert: string;
+  readonly key: string;
+  /** Trusted certificates (CA bundle) for peers' certificates; Orthanc 1.10 does not start without it. */
+  readonly ca: string;
+  /** DicomTlsRemoteCertificateRequired (default true: mutual TLS). */
+  readonly requireClientCert?: boolean;
 }
 
 export interface OrthancOptions {
@@ -23,6 +35,7 @@ export interface OrthancOptions {
   /** Peers it may exchange with, by symbolic name (calling AEs and C-MOVE destinations). */
   readonly modalities?: Readonly<Record<string, Modality>>;
   readonly dicomPort?: number;
+  readonly tls?: OrthancTls;
   /** Extra configuration keys, merged last. */
   readonly config?: Readonly<Record<string, unknown>>;
 }
@@ -49,8 +62,8 @@ export class Orthanc {
     const dir = mkdtempSync(join(tmpdir(), `orthanc-${options.aeTitle.toLowerCase()}-`));
     const dicomPort = options.dicomPort ?? (await freePort());
     const httpPort = await freePort();
-    const modalities: Record<string, [string, string, number]> = {};
-    for (const [name, m] of Object.entries(options.modalities ?? {})) modalities[name] = [m.aeTitle, m.host, m.port];
+    const modalities: Record<string, unknown> = {};
+    for (const [name, m] of Object.entries(options.modalities ?? {})) modalities[name] = modalityConfig(m);
     const config = {
       Name: options.aeTitle,
       StorageDirectory: join(dir, 'db'),
@@ -69,6 +82,7 @@ export class Orthanc {
       UnknownSopClassAccepted: true,
       StorageCompression: false,
       SaveJobs: false,
+      ...(options.tls ? tlsConfig(options.tls) : {}),
       ...options.config,
     };
     const configFile = join(dir, 'orthanc.json');
@@ -143,7 +157,7 @@ export class Orthanc {
   }
 
   async setModality(name: string, modality: Modality): Promise<void> {
-    await this.rest('PUT', `/modalities/${name}`, { AET: modality.aeTitle, Host: modality.host, Port: modality.port });
+    await this.rest('PUT', `/modalities/${name}`, modalityConfig(modality));
   }
 
   /** Deletes every patient (and so every instance). */
@@ -165,4 +179,19 @@ export class Orthanc {
     await this.stop();
     throw new Error(`Orthanc ${this.aeTitle} not ready within ${timeoutMs} ms`);
   }
+}
+
+/** Orthanc's object form of a DicomModalities entry (the only one that takes UseDicomTls). */
+function modalityConfig(m: Modality): Record<string, unknown> {
+  return { AET: m.aeTitle, Host: m.host, Port: m.port, ...(m.tls ? { UseDicomTls: true } : {}) };
+}
+
+function tlsConfig(tls: OrthancTls): Record<string, unknown> {
+  return {
+    DicomTlsEnabled: true,
+    DicomTlsCertificate: tls.cert,
+    DicomTlsPrivateKey: tls.key,
+    DicomTlsTrustedCertificates: tls.ca,
+    DicomTlsRemoteCertificateRequired: tls.requireClientCert ?? true,
+  };
 }

@@ -1,4 +1,4 @@
-import { Orthanc } from './orthanc';
+import { Orthanc, type OrthancTls } from './orthanc';
 import { freePort } from './ports';
 import { fakeStudy, type FakeStudy } from './studies';
 
@@ -14,11 +14,12 @@ export interface PipelinePeers {
   config(extra: Record<string, unknown>): Record<string, unknown>;
 }
 
-export async function startPipelinePeers(studies: readonly FakeStudy[]): Promise<PipelinePeers> {
+/** With `tls`, both Orthancs speak DICOM TLS only, and staging moves to our SCP over TLS. */
+export async function startPipelinePeers(studies: readonly FakeStudy[], tls?: OrthancTls): Promise<PipelinePeers> {
   const localPort = await freePort();
-  const us = { aeTitle: LOCAL_AET, host: '127.0.0.1', port: localPort };
-  const staging = await Orthanc.start({ aeTitle: 'STAGING', modalities: { pipeline: us } });
-  const research = await Orthanc.start({ aeTitle: 'RESEARCH', modalities: { pipeline: us } });
+  const us = { aeTitle: LOCAL_AET, host: '127.0.0.1', port: localPort, tls: tls !== undefined };
+  const staging = await Orthanc.start({ aeTitle: 'STAGING', modalities: { pipeline: us }, tls });
+  const research = await Orthanc.start({ aeTitle: 'RESEARCH', modalities: { pipeline: us }, tls });
   for (const study of studies) for (const file of fakeStudy(study)) await staging.upload(file);
   return {
     staging,

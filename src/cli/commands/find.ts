@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { PipelineError } from '../../errors';
 import { find, parseQueryKeys, QUERY_LEVELS, type QueryLevel } from '../../scu/query';
 import { parsePeer, validateAeTitle } from '../../scu/peer';
-import { addNetworkFlags, DEFAULT_CALLING_AET, networkFromFlags, type NetworkFlags } from './network-common';
+import { addNetworkFlags, addTlsFlags, DEFAULT_CALLING_AET, networkFromFlags, tlsFromFlags, type NetworkFlags, type TlsFlags } from './network-common';
 
-interface FindFlags extends NetworkFlags {
+interface FindFlags extends NetworkFlags, TlsFlags {
   aet?: string;
   level: string;
   key: string[];
@@ -12,7 +12,7 @@ interface FindFlags extends NetworkFlags {
 }
 
 export function register(program: Command): void {
-  addNetworkFlags(
+  addTlsFlags(addNetworkFlags(
     program
       .command('find')
       .description('Query a peer (Study Root C-FIND); prints one match per line, or JSON')
@@ -21,8 +21,8 @@ export function register(program: Command): void {
       .option('-k, --key <Keyword=Value>', 'matching or return key, repeatable (e.g. -k StudyDate=20240101- -k PatientID=)', (v: string, prev: string[]) => [...prev, v], [] as string[])
       .option('--aet <ae>', `our calling AE title (default ${DEFAULT_CALLING_AET})`)
       .option('--json', 'print the matches as a JSON array'),
-  ).action(async (peerText: string, flags: FindFlags) => {
-    const peer = parsePeer(peerText);
+  )).action(async (peerText: string, flags: FindFlags) => {
+    const peer = { ...parsePeer(peerText), tls: tlsFromFlags(flags) };
     const level = flags.level.toUpperCase() as QueryLevel;
     if (!QUERY_LEVELS.includes(level)) throw new PipelineError('E_USAGE', `--level expects STUDY, SERIES or IMAGE, got "${flags.level}"`);
     const keys = parseQueryKeys(flags.key);

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { PipelineError } from '../../errors';
 import { networkOptions, type NetworkOptions } from '../../scu/options';
 import { validateAeTitle } from '../../scu/peer';
+import { loadTls, type TlsMinVersion, type TlsSettings } from '../../tls/settings';
 
 export const DEFAULT_CALLING_AET = 'DICOMPIPE';
 
@@ -54,4 +55,44 @@ export function parseAeList(text: string | undefined, flag: string): string[] | 
 
 export function parseList(text: string | undefined): string[] | undefined {
   return text === undefined ? undefined : text.split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+export interface TlsFlags {
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsCa?: string;
+  tlsMinVersion?: string;
+  tlsNoHostnameCheck?: boolean;
+}
+
+/** --tls-*: giving any of the files turns DICOM TLS on (for the peer, and for our SCP where there is one). */
+export function addTlsFlags(command: Command): Command {
+  return command
+    .option('--tls-cert <file>', 'DICOM TLS: our certificate (PEM), presented to the peer')
+    .option('--tls-key <file>', 'DICOM TLS: the private key of --tls-cert (PEM, unencrypted, mode 600)')
+    .option('--tls-ca <file>', "DICOM TLS: CA bundle (PEM) the peer's certificate must be signed by")
+    .option('--tls-min-version <v>', 'DICOM TLS: lowest protocol version, 1.2 or 1.3 (default 1.2)')
+    .option('--tls-no-hostname-check', "DICOM TLS: do not require the peer's certificate to name its host (its chain is still verified)");
+}
+
+export function warnOnStderr(line: string): void {
+  process.stderr.write(`dicom-pipeline: warning: ${line}\n`);
+}
+
+/** The TLS settings the flags ask for, loaded and checked; undefined when no --tls-* file was given. */
+export function tlsFromFlags(flags: TlsFlags): TlsSettings | undefined {
+  const on = flags.tlsCert !== undefined || flags.tlsKey !== undefined || flags.tlsCa !== undefined;
+  if (!on) {
+    if (flags.tlsNoHostnameCheck || flags.tlsMinVersion) throw new PipelineError('E_USAGE', '--tls-no-hostname-check and --tls-min-version need TLS: give --tls-ca (and --tls-cert, --tls-key)');
+    return undefined;
+  }
+  if (flags.tlsCa === undefined) throw new PipelineError('E_USAGE', "--tls-ca is required with TLS: the CA bundle the peer's certificate must be signed by");
+  const version = flags.tlsMinVersion;
+  if (version !== undefined && version !== '1.2' && version !== '1.3') throw new PipelineError('E_USAGE', `--tls-min-version expects 1.2 or 1.3, got "${version}"`);
+  return loadTls(
+    { cert: flags.tlsCert, key: flags.tlsKey, ca: flags.tlsCa, minVersion: version ? (`TLSv${version}` as TlsMinVersion) : undefined, checkHostname: !flags.tlsNoHostnameCheck },
+    'the --tls-* options',
+    warnOnStderr,
+    'flags',
+  );
 }

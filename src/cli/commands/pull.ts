@@ -6,9 +6,9 @@ import { formatPeer, parsePeer, validateAeTitle, validatePort } from '../../scu/
 import { createLogger } from '../../util/logger';
 import { createProgress } from '../../util/progress';
 import { EXIT_PARTIAL } from '../exit-codes';
-import { addNetworkFlags, networkFromFlags, parseAeList, type NetworkFlags } from './network-common';
+import { addNetworkFlags, addTlsFlags, networkFromFlags, parseAeList, tlsFromFlags, type NetworkFlags, type TlsFlags } from './network-common';
 
-interface PullFlags extends NetworkFlags {
+interface PullFlags extends NetworkFlags, TlsFlags {
   out: string;
   aet: string;
   port: string;
@@ -31,7 +31,7 @@ export function formatPullReport(report: PullReport): string {
 }
 
 export function register(program: Command): void {
-  addNetworkFlags(
+  addTlsFlags(addNetworkFlags(
     program
       .command('pull')
       .description('C-MOVE studies from a peer into our embedded SCP, then check every instance arrived (C-FIND at IMAGE level)')
@@ -45,8 +45,10 @@ export function register(program: Command): void {
       .option('--allow-aet <list>', 'calling AE titles allowed to store into our SCP (default: the peer\'s AE title)')
       .option('--retries <n>', 'rounds of re-moves for missing instances (default 3)')
       .option('--json', 'print the report as JSON'),
-  ).action(async (peerText: string, studies: string[], flags: PullFlags) => {
-    const peer = parsePeer(peerText);
+  )).action(async (peerText: string, studies: string[], flags: PullFlags) => {
+    // One set of TLS settings: for our C-FIND/C-MOVE association and for our SCP, which receives the sub-associations.
+    const tls = tlsFromFlags(flags);
+    const peer = { ...parsePeer(peerText), tls };
     const bad = studies.filter((s) => !UID.test(s) || s.length > 64);
     if (bad.length) throw new PipelineError('E_USAGE', `not a Study Instance UID: ${bad[0]}`);
     const progress = createProgress('pull', 'instances');
@@ -59,6 +61,7 @@ export function register(program: Command): void {
         localAet: validateAeTitle(flags.aet, '--aet'),
         localPort: validatePort(flags.port, '--port'),
         localHost: flags.host,
+        localTls: tls,
         callingAet: flags.callingAet ? validateAeTitle(flags.callingAet, '--calling-aet') : undefined,
         allowedCallingAets: parseAeList(flags.allowAet, '--allow-aet'),
         network: networkFromFlags(flags),

@@ -7,9 +7,9 @@ import { pushExitCode, summaryLines, totalsOf } from '../../scu/push-summary';
 import { formatPeer, parsePeer, validateAeTitle, validatePort } from '../../scu/peer';
 import { createLogger } from '../../util/logger';
 import { createProgress } from '../../util/progress';
-import { addNetworkFlags, DEFAULT_CALLING_AET, networkFromFlags, positiveNumber, type NetworkFlags } from './network-common';
+import { addNetworkFlags, addTlsFlags, DEFAULT_CALLING_AET, networkFromFlags, positiveNumber, tlsFromFlags, type NetworkFlags, type TlsFlags } from './network-common';
 
-interface PushFlags extends NetworkFlags {
+interface PushFlags extends NetworkFlags, TlsFlags {
   aet?: string;
   port?: string;
   host?: string;
@@ -37,7 +37,7 @@ function confirmMode(text: string | undefined): ConfirmMode {
 }
 
 export function register(program: Command): void {
-  addNetworkFlags(
+  addTlsFlags(addNetworkFlags(
     program
       .command('push')
       .description("C-STORE every DICOM file under <dir> (the files' own bytes), then confirm delivery (storage commitment, C-FIND, or none)")
@@ -52,8 +52,8 @@ export function register(program: Command): void {
       .option('--requests-per-association <n>', 'C-STOREs per association before a new one (default 1000)')
       .option('--retries <n>', 'attempts after transient failures (default 3)')
       .option('--json', 'print the report as JSON (each file with its status and how it was confirmed)'),
-  ).action(async (peerText: string, dir: string, flags: PushFlags) => {
-    const peer = parsePeer(peerText);
+  )).action(async (peerText: string, dir: string, flags: PushFlags) => {
+    const peer = { ...parsePeer(peerText), tls: tlsFromFlags(flags) };
     const associations = positiveNumber(flags.associations, '--associations', true);
     const perAssociation = positiveNumber(flags.requestsPerAssociation, '--requests-per-association', true);
     const commitmentTimeout = positiveNumber(flags.commitmentTimeout, '--commitment-timeout');

@@ -38,6 +38,7 @@ export async function pullStep(ctx: RunContext, onTotal?: (total: number) => voi
       outDir: dir,
       localAet: ctx.peers.local.aet,
       localPort: ctx.peers.local.port,
+      localTls: ctx.peers.local.tls,
       allowedCallingAets: ctx.peers.local.allowedCallingAets,
       network: ctx.network,
       logger: ctx.logger,

@@ -1,0 +1,107 @@
+/**
+ * TLS failures explained: one line naming the peer and what to change. OpenSSL reports them as
+ * error codes (ours when we refuse the peer's certificate, alerts when the peer refuses ours); a
+ * plain DICOM port answering our TLS, or a TLS port answering our plain DICOM, shows up as odd bytes,
+ * a reset or silence, which is also explained here rather than reported as "no response".
+ */
+import { PipelineError } from '../errors';
+import type { TlsSettings } from './settings';
+
+export interface TlsPeer {
+  /** AE@host:port. */
+  readonly peer: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Our verification of the peer's chain failed: it does not lead to a CA of ours. */
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'CERT_REJECTED',
+]);
+
+/** The peer answered something that is not TLS: it speaks plain DICOM on that port. */
+const NOT_TLS = new Set(['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'ERR_SSL_UNKNOWN_PROTOCOL', 'ERR_SSL_RECORD_LAYER_FAILURE', 'ERR_SSL_HTTP_REQUEST']);
+
+/** Alerts by which the peer refuses the certificate we presented. */
+const OUR_CERT_REFUSED = new Set([
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA', 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE', 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+  'ERR_SSL_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE', 'ERR_SSL_TLSV1_ALERT_ACCESS_DENIED', 'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR',
+]);
+
+const NO_COMMON_PROTOCOL = new Set([
+  'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', 'ERR_SSL_UNSUPPORTED_PROTOCOL', 'ERR_SSL_NO_PROTOCOLS_AVAILABLE',
+  'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'ERR_SSL_NO_SHARED_CIPHER', 'ERR_SSL_TLSV1_ALERT_INSUFFICIENT_SECURITY',
+]);
+
+function tlsError(message: string, cause?: unknown): PipelineError {
+  return new PipelineError('E_TLS', message, { cause });
+}
+
+/** A TLS failure of a connection we opened, or undefined when `err` is not about TLS. */
+export function describeClientTlsError(err: NodeJS.ErrnoException, at: TlsPeer, tls: TlsSettings): PipelineError | undefined {
+  const code = err.code ?? '';
+  const { peer } = at;
+  if (UNTRUSTED.has(code)) {
+    return tlsError(`TLS: the certificate of ${peer} is not signed by a CA in ${tls.files.ca} (${code}): add the CA that issued it to that bundle, or check that ${at.host}:${at.port} is the peer you mean`, err);
+  }
+  if (code === 'CERT_HAS_EXPIRED') return tlsError(`TLS: ${peer} presented an expired certificate: the peer must renew it (or fix its clock)`, err);
+  if (code === 'CERT_NOT_YET_VALID') return tlsError(`TLS: ${peer} presented a certificate that is not valid yet: check the clocks of both machines`, err);
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return tlsError(`TLS: the certificate of ${peer} does not name host ${at.host}: connect by a name or address in its certificate, or turn the host name check off (tls.checkHostname false, --tls-no-hostname-check; the chain is still verified)`, err);
+  }
+  if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED' || code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE') {
+    return tls.hasCertificate
+      ? tlsError(`TLS: ${peer} did not accept our certificate (${tls.files.cert}) as a client certificate: check its trusted certificates`, err)
+      : tlsError(`TLS: ${peer} requires a client certificate and we gave none: set tls.cert and tls.key (--tls-cert, --tls-key)`, err);
+  }
+  if (code === 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED') return tlsError(`TLS: ${peer} refused our certificate (${tls.files.cert}) as expired: renew it`, err);
+  if (OUR_CERT_REFUSED.has(code)) {
+    return tlsError(`TLS: ${peer} refused our certificate (${tls.files.cert ?? 'none given'}): add the CA that issued it to the peer's trusted certificates (Orthanc: DicomTlsTrustedCertificates)`, err);
+  }
+  if (NOT_TLS.has(code)) return tlsError(`TLS: ${at.host}:${at.port} answered in plain DICOM, not TLS: use the peer's TLS port, or turn tls off for ${peer}`, err);
+  if (NO_COMMON_PROTOCOL.has(code)) {
+    return tlsError(`TLS: ${peer} and we share no protocol version or cipher suite (we allow ${tls.minVersion} or newer with forward-secret AEAD suites): the peer must support TLS 1.2 or 1.3 (BCP 195)`, err);
+  }
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return tlsError(`TLS failure with ${peer} (${code}): check both sides' certificates and TLS settings`, err);
+  return undefined;
+}
+
+/** The peer closed, reset or went silent before the TLS handshake finished. */
+export function handshakeBrokenError(at: TlsPeer, how: 'closed' | 'reset' | string, cause?: unknown): PipelineError {
+  const what = how === 'closed' ? 'closed the connection' : how === 'reset' ? 'reset the connection' : `did not complete it within ${how}`;
+  return tlsError(
+    `TLS: ${at.peer} ${what} during the TLS handshake: either ${at.host}:${at.port} is a plain (non-TLS) DICOM port (use its TLS port, or turn tls off for this peer) or it refused our certificate (see its log)`,
+    cause,
+  );
+}
+
+/** Hint for a plain association that the peer ended without a DICOM answer: maybe its port is TLS-only. */
+export function plainPortHint(): string {
+  return ' (if that port is TLS-only, e.g. Orthanc with DicomTlsEnabled, turn tls on for this peer)';
+}
+
+/** A TLS record where a DICOM PDU should be: byte 0x14-0x17, then major version 3. */
+export function looksLikeTls(bytes: Buffer): boolean {
+  return bytes.length >= 2 && bytes[0] >= 0x14 && bytes[0] <= 0x17 && bytes[1] === 0x03;
+}
+
+/** One line for our SCP's log when a TLS connection is refused before any association. */
+export function describeServerTlsError(err: NodeJS.ErrnoException, address: string): string {
+  const code = err.code ?? '';
+  const detail = `${err.message} ${(err as { reason?: string }).reason ?? ''}`.toLowerCase();
+  if (NOT_TLS.has(code)) return `plain (non-TLS) connection from ${address} refused: this SCP is TLS-only; the peer must use DICOM TLS`;
+  if (code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE' || detail.includes('did not return a certificate')) {
+    return `TLS connection from ${address} refused: it presented no client certificate (mutual TLS is required)`;
+  }
+  if (detail.includes('expired')) return `TLS connection from ${address} refused: its certificate has expired`;
+  if (detail.includes('not yet valid')) return `TLS connection from ${address} refused: its certificate is not valid yet (check clocks)`;
+  if (code === 'ERR_SSL_CERTIFICATE_VERIFY_FAILED' || detail.includes('certificate verify failed') || detail.includes('unknown ca')) {
+    return `TLS connection from ${address} refused: its certificate is not signed by a CA in our tls.ca bundle`;
+  }
+  if (code === 'ECONNRESET' || code === 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA' || code === 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE') {
+    return `TLS connection from ${address} failed: the peer ended the handshake (does it trust our CA?${code === 'ECONNRESET' ? '' : ` ${code}`})`;
+  }
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return `TLS connection from ${address} dropped: no TLS handshake in time (a plain DICOM peer waiting for our answer?)`;
+  return `TLS connection from ${address} refused (${code || err.message.split('\n')[0]})`;
+}
