@@ -9,7 +9,7 @@ import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { PipelineError } from '../errors';
 import type { EventReportRequest } from '../dicom/dimse-command';
 import { normalizeAddress } from '../dicom/dimse-scp';
-import { describeServerTlsError } from '../tls/errors';
+import { clientCertificateProblem, describeServerTlsError } from '../tls/errors';
 import { tlsServerOptions, type TlsSettings } from '../tls/settings';
 import { serveScpConnection, type ReceivedInstance, type StoreReply } from '../dicom/dimse-scp';
 import { STATUS_OUT_OF_RESOURCES, STATUS_PROCESSING_FAILURE, STATUS_SUCCESS, formatStatus } from '../dicom/dimse-status';
@@ -134,25 +134,45 @@ export class StorageScp extends EventEmitter {
     server.on('error', (err) => this.logger.error({ err: err.message }, 'storage SCP server error'));
   }
 
-  /** A TCP server, or a TLS server that hands us only sockets whose handshake and client certificate passed. */
+  /**
+   * A TCP server, or a TLS server that hands accept() only connections whose client certificate
+   * chain leads to our CA bundle. The chain is checked here rather than by Node (which would drop
+   * the connection without saying why), before a single byte of DICOM is read.
+   */
   private createListener(): Server {
     const { tls } = this.options;
     if (!tls) return createServer({ noDelay: true }, (socket) => this.accept(socket));
     if (!tls.hasCertificate) throw new PipelineError('E_CONFIG', `our TLS SCP ${this.options.aeTitle} needs a certificate and key (tls.cert and tls.key, or --tls-cert and --tls-key)`);
-    const server = createTlsServer(tlsServerOptions(tls, this.options.associationTimeoutMs ?? SCP_DEFAULTS.associationTimeoutMs), (socket) => this.accept(socket));
-    // TCP connections, handshaken or not, are ours to end at stop() (this.sockets counts associations).
+    const addresses = new WeakMap<Socket, string>();
+    const server = createTlsServer(tlsServerOptions(tls, this.options.associationTimeoutMs ?? SCP_DEFAULTS.associationTimeoutMs), (socket) => {
+      const refusal = clientCertificateProblem(socket);
+      if (!refusal) {
+        this.accept(socket);
+        return;
+      }
+      this.refuseTls(refusal, socket.remoteAddress);
+      socket.destroy();
+    });
     server.on('connection', (socket: Socket) => {
+      // TCP connections, handshaken or not, are ours to end at stop() (this.sockets counts associations).
+      addresses.set(socket, normalizeAddress(socket.remoteAddress));
       this.tcpSockets.add(socket);
       socket.once('close', () => this.tcpSockets.delete(socket));
     });
     server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: TLSSocket) => {
-      this.counts.connections++;
-      this.counts.tlsRefused++;
-      const line = describeServerTlsError(err, normalizeAddress(socket.remoteAddress));
-      this.logger.warn({ code: err.code }, line);
-      this.emit('connectionError', line);
+      // The TCP socket under it (Node's _parent) still knows the peer's address once it has closed.
+      const raw = (socket as TLSSocket & { _parent?: Socket })._parent;
+      this.refuseTls(describeServerTlsError(err), (raw && addresses.get(raw)) ?? socket.remoteAddress, err.code);
     });
     return server;
+  }
+
+  private refuseTls(why: string, address: string | undefined, code?: string): void {
+    this.counts.connections++;
+    this.counts.tlsRefused++;
+    const line = `TLS connection from ${normalizeAddress(address) || 'a peer'} ${why}`;
+    this.logger.warn({ code }, line);
+    this.emit('connectionError', line);
   }
 
   /** Stops accepting, lets stores already being written finish, makes every stored file durable, then closes every connection. */

@@ -4,6 +4,7 @@
  * plain DICOM port answering our TLS, or a TLS port answering our plain DICOM, shows up as odd bytes,
  * a reset or silence, which is also explained here rather than reported as "no response".
  */
+import type { TLSSocket } from 'node:tls';
 import { PipelineError } from '../errors';
 import type { TlsSettings } from './settings';
 
@@ -86,22 +87,28 @@ export function looksLikeTls(bytes: Buffer): boolean {
   return bytes.length >= 2 && bytes[0] >= 0x14 && bytes[0] <= 0x17 && bytes[1] === 0x03;
 }
 
-/** One line for our SCP's log when a TLS connection is refused before any association. */
-export function describeServerTlsError(err: NodeJS.ErrnoException, address: string): string {
+/**
+ * Why a handshaken client may not associate, as the end of "TLS connection from ADDRESS ...";
+ * undefined when its certificate chain leads to our CA bundle.
+ */
+export function clientCertificateProblem(socket: TLSSocket): string | undefined {
+  if (socket.authorized) return undefined;
+  const code = String(socket.authorizationError ?? '');
+  const cert = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) return 'refused: it presented no client certificate (mutual TLS is required)';
+  if (code === 'CERT_HAS_EXPIRED') return 'refused: its certificate has expired';
+  if (code === 'CERT_NOT_YET_VALID') return 'refused: its certificate is not valid yet (check clocks)';
+  if (UNTRUSTED.has(code)) return 'refused: its certificate is not signed by a CA in our tls.ca bundle';
+  return `refused: its certificate did not verify (${code || 'unknown reason'})`;
+}
+
+/** The end of "TLS connection from ADDRESS ..." when the handshake itself failed. */
+export function describeServerTlsError(err: NodeJS.ErrnoException): string {
   const code = err.code ?? '';
-  const detail = `${err.message} ${(err as { reason?: string }).reason ?? ''}`.toLowerCase();
-  if (NOT_TLS.has(code)) return `plain (non-TLS) connection from ${address} refused: this SCP is TLS-only; the peer must use DICOM TLS`;
-  if (code === 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE' || detail.includes('did not return a certificate')) {
-    return `TLS connection from ${address} refused: it presented no client certificate (mutual TLS is required)`;
-  }
-  if (detail.includes('expired')) return `TLS connection from ${address} refused: its certificate has expired`;
-  if (detail.includes('not yet valid')) return `TLS connection from ${address} refused: its certificate is not valid yet (check clocks)`;
-  if (code === 'ERR_SSL_CERTIFICATE_VERIFY_FAILED' || detail.includes('certificate verify failed') || detail.includes('unknown ca')) {
-    return `TLS connection from ${address} refused: its certificate is not signed by a CA in our tls.ca bundle`;
-  }
-  if (code === 'ECONNRESET' || code === 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA' || code === 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE') {
-    return `TLS connection from ${address} failed: the peer ended the handshake (does it trust our CA?${code === 'ECONNRESET' ? '' : ` ${code}`})`;
-  }
-  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return `TLS connection from ${address} dropped: no TLS handshake in time (a plain DICOM peer waiting for our answer?)`;
-  return `TLS connection from ${address} refused (${code || err.message.split('\n')[0]})`;
+  if (NOT_TLS.has(code)) return 'refused: it spoke plain DICOM, and this SCP is TLS-only; the peer must use DICOM TLS';
+  if (OUR_CERT_REFUSED.has(code) || code === 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED') return `failed: the peer refused our certificate (${code}): it must trust the CA that issued ours`;
+  if (NO_COMMON_PROTOCOL.has(code)) return `failed: no common TLS version or cipher suite (${code}); we allow TLS 1.2 or newer (BCP 195)`;
+  if (code === 'ECONNRESET') return 'failed: the peer reset the connection during the TLS handshake (does it trust our CA? see its log)';
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') return 'dropped: no TLS handshake in time (a plain DICOM peer waiting for an answer?)';
+  return `failed (${code || err.message.split('\n')[0]})`;
 }

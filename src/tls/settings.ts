@@ -115,12 +115,14 @@ export function tlsClientOptions(tls: TlsSettings, host: string): ConnectionOpti
   };
 }
 
-/** Options of our TLS server: a client certificate is required and its chain verified. */
+/** Options of our TLS server: a client certificate is requested; StorageScp refuses any that does not verify. */
 export function tlsServerOptions(tls: TlsSettings, handshakeTimeoutMs: number): TlsOptions {
   return {
     ...tls.contextOptions(),
     requestCert: true,
-    rejectUnauthorized: true,
+    // Checked by the server itself on every connection, before any DICOM is read (see
+    // clientCertificateProblem): Node would drop a bad one without a reason to log.
+    rejectUnauthorized: false,
     handshakeTimeout: handshakeTimeoutMs,
     noDelay: true,
   };
