@@ -8,6 +8,9 @@
  *   pull: one study alone (one C-MOVE sub-association): files/s over its first and last quarter, from
  *         the modification times of the files written (ours and storescp's);
  *   push: one association carrying 500 files vs all of them (--associations 1).
+ * With TLS (default; --no-tls to skip): the same pull and push of ours over DICOM TLS, against a
+ * second pair of Orthancs holding the same files with DicomTlsEnabled (their ports are TLS-only),
+ * our SCP TLS-only; printed beside our plain figures (issue 8: TLS >= 0.8x plain).
  * Exits non-zero only when a tool failed, never because a target was missed.
  *
  *   node dist/bench/dimse-bench.js [--files 2000] [--rounds 3] [--studies 2] [--profile] ...
@@ -17,6 +20,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
+import { makeCa, type TestCa } from '../test/helpers/certs';
 import { Orthanc } from '../test/helpers/orthanc';
 import { freePort } from '../test/helpers/ports';
 import { stopChild, track } from '../test/helpers/processes';
@@ -40,11 +44,12 @@ const SPECS = {
   studies: { default: 2, help: 'studies they are spread over (one series each); each is one C-MOVE' },
   rounds: { default: 3, help: 'alternating rounds of each tool' },
   flatness: { default: true, help: 'flatness runs: pull of one study alone, push over one association of 500 files (at most a quarter) vs all (--no-flatness to skip)' },
+  tls: { default: true, help: 'also pull and push (ours) over DICOM TLS against TLS-only Orthancs holding the same files (--no-tls to skip)' },
   profile: { default: false, help: 'also run our pull once under node --cpu-prof and print where the time goes' },
   keep: { default: false, help: 'keep the temp directory' },
 };
 
-type Tool = 'pull ours' | 'pull dcmtk' | 'push ours' | 'push dcmtk';
+type Tool = 'pull ours' | 'pull dcmtk' | 'push ours' | 'push dcmtk' | 'pull ours tls' | 'push ours tls';
 
 interface Sample {
   readonly tool: Tool;
@@ -69,6 +74,20 @@ interface Setup {
   readonly research: Orthanc;
   readonly ourPort: number;
   readonly dcmtkPort: number;
+  /** TLS-only Orthancs holding the same files, and our --tls-* flags. */
+  readonly tls?: { readonly staging: Orthanc; readonly research: Orthanc; readonly flags: readonly string[] };
+}
+
+/** The TLS pair: a throwaway CA, one certificate for both Orthancs, one for us. */
+async function startTlsPeers(ca: TestCa, ourPort: number): Promise<NonNullable<Setup['tls']>> {
+  const server = { ...ca.issue('orthanc'), ca: ca.cert };
+  const ours = ca.issue('pipeline');
+  const pipe = { aeTitle: 'PIPE', host: '127.0.0.1', port: ourPort, tls: true };
+  const [staging, research] = await Promise.all([
+    Orthanc.start({ aeTitle: 'STAGING', modalities: { pipe }, tls: server }),
+    Orthanc.start({ aeTitle: 'RESEARCH', modalities: { pipe }, tls: server }),
+  ]);
+  return { staging, research, flags: ['--tls-cert', ours.cert, '--tls-key', ours.key, '--tls-ca', ca.cert] };
 }
 
 /** Flushes the previous run's writes and deletions, so that they are not charged to the next run. */
@@ -86,11 +105,12 @@ function countFiles(dir: string): number {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile() && !e.name.startsWith('.')).length;
 }
 
-async function pullOurs(s: Setup, out: string, nodeFlags: string[] = [], studies = s.studies): Promise<RunResult> {
+async function pullOurs(s: Setup, out: string, nodeFlags: string[] = [], studies = s.studies, tls = false): Promise<RunResult> {
   settle();
-  const run = check('our pull', await runMeasured({
+  const staging = tls ? s.tls!.staging : s.staging;
+  const run = check(tls ? 'our pull over TLS' : 'our pull', await runMeasured({
     command: process.execPath,
-    args: [...nodeFlags, CLI, 'pull', s.staging.address, ...studies, '--out', out, '--aet', 'PIPE', '--port', String(s.ourPort)],
+    args: [...nodeFlags, CLI, 'pull', staging.address, ...studies, '--out', out, '--aet', 'PIPE', '--port', String(s.ourPort), ...(tls ? s.tls!.flags : [])],
     env: ENV,
   }));
   const got = countFiles(out);
@@ -130,10 +150,12 @@ async function pullDcmtk(s: Setup, out: string, studies = s.studies): Promise<{ 
   }
 }
 
-async function pushOurs(s: Setup, extra: string[] = []): Promise<RunResult> {
-  await s.research.clear();
+async function pushOurs(s: Setup, extra: string[] = [], tls = false): Promise<RunResult> {
+  const research = tls ? s.tls!.research : s.research;
+  await research.clear();
   settle();
-  const run = check('our push', await runMeasured({ command: process.execPath, args: [CLI, 'push', s.research.address, s.source, '--aet', 'PIPE', ...extra], env: ENV }));
+  const args = [CLI, 'push', research.address, s.source, '--aet', 'PIPE', ...extra, ...(tls ? s.tls!.flags : [])];
+  const run = check(tls ? 'our push over TLS' : 'our push', await runMeasured({ command: process.execPath, args, env: ENV }));
   if (!new RegExp(`stored:\\s+${s.files}\\b`).test(run.stdout)) fail(`our push did not store every file:\n${run.stdout.slice(-600)}`);
   return run;
 }
@@ -223,8 +245,10 @@ async function main(): Promise<void> {
     modalities: { pipe: { aeTitle: 'PIPE', host: '127.0.0.1', port: ourPort }, dcmtk: { aeTitle: 'DCMTK', host: '127.0.0.1', port: dcmtkPort } },
   });
   const research = await Orthanc.start({ aeTitle: 'RESEARCH', modalities: { pipe: { aeTitle: 'PIPE', host: '127.0.0.1', port: ourPort } } });
+  const ca = opts.tls ? makeCa('Bench CA') : undefined;
   const s: Setup = {
     work, source: join(work, 'source'), files: files.length, megabytes, studies: [...new Set(files.map((f) => f.studyInstanceUid))], staging, research, ourPort, dcmtkPort,
+    tls: ca && (await startTlsPeers(ca, ourPort)),
   };
   const samples: Sample[] = [];
   const flatPull = { oursFirst: [] as number[], oursLast: [] as number[], dcmtkFirst: [] as number[], dcmtkLast: [] as number[] };
@@ -232,16 +256,23 @@ async function main(): Promise<void> {
     say(`dimse-bench: ${s.files} synthetic CT files (${megabytes.toFixed(1)} MB) in ${s.studies.length} studies of ${perStudy}; ${opts.rounds} alternating rounds; ` +
       `node ${process.version}; ${availableParallelism()} cores, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')} at start`);
     if (!hasGnuTime()) say(`note: ${GNU_TIME_HINT}`);
-    for (let i = 0; i < files.length; i += 8) await Promise.all(files.slice(i, i + 8).map((f) => staging.upload(f.path)));
+    for (const orthanc of [staging, ...(s.tls ? [s.tls.staging] : [])]) {
+      for (let i = 0; i < files.length; i += 8) await Promise.all(files.slice(i, i + 8).map((f) => orthanc.upload(f.path)));
+    }
     // Untimed warm-up: Orthanc's caches, the page cache, our start-up files.
     rmSync(join(work, 'warm'), { recursive: true, force: true });
     await pullOurs(s, join(work, 'warm'));
     rmSync(join(work, 'warm'), { recursive: true, force: true });
+    if (s.tls) {
+      await pullOurs(s, join(work, 'warm'), [], s.studies, true);
+      rmSync(join(work, 'warm'), { recursive: true, force: true });
+    }
 
     for (let round = 1; round <= opts.rounds; round++) {
       const oursFirst = round % 2 === 1;
       const ourOut = join(work, `pull-ours-${round}`);
       const dcmtkOut = join(work, `pull-dcmtk-${round}`);
+      const tlsOut = join(work, `pull-tls-${round}`);
       const pulls: Array<() => Promise<void>> = [
         async () => {
           const r = await pullOurs(s, ourOut);
@@ -251,10 +282,15 @@ async function main(): Promise<void> {
           const r = await pullDcmtk(s, dcmtkOut);
           samples.push({ tool: 'pull dcmtk', round, seconds: r.seconds, peakRssMb: NaN });
         },
+        ...(s.tls ? [async () => {
+          const r = await pullOurs(s, tlsOut, [], s.studies, true);
+          samples.push({ tool: 'pull ours tls', round, seconds: r.seconds, peakRssMb: r.peakRssBytes / MB });
+        }] : []),
       ];
       for (const p of oursFirst ? pulls : [...pulls].reverse()) await p();
       rmSync(ourOut, { recursive: true, force: true });
       rmSync(dcmtkOut, { recursive: true, force: true });
+      rmSync(tlsOut, { recursive: true, force: true });
 
       const pushes: Array<() => Promise<void>> = [
         async () => {
@@ -265,13 +301,18 @@ async function main(): Promise<void> {
           const r = await pushDcmtk(s);
           samples.push({ tool: 'push dcmtk', round, seconds: r.seconds, peakRssMb: r.peakRssBytes / MB });
         },
+        ...(s.tls ? [async () => {
+          const r = await pushOurs(s, [], true);
+          samples.push({ tool: 'push ours tls', round, seconds: r.seconds, peakRssMb: r.peakRssBytes / MB });
+        }] : []),
       ];
       for (const p of oursFirst ? pushes : [...pushes].reverse()) await p();
       const line = (tool: Tool): string => {
         const x = samples.find((y) => y.tool === tool && y.round === round)!;
         return `${tool} ${rate(s.files, x.seconds).toFixed(0).padStart(5)} files/s`;
       };
-      say(`round ${round}: ${line('pull ours')} | ${line('pull dcmtk')} | ${line('push ours')} | ${line('push dcmtk')}`);
+      const tlsLines = s.tls ? ` | ${line('pull ours tls')} | ${line('push ours tls')}` : '';
+      say(`round ${round}: ${line('pull ours')} | ${line('pull dcmtk')} | ${line('push ours')} | ${line('push dcmtk')}${tlsLines}`);
     }
 
     // Pull flatness: one study at a time (one C-MOVE, one sub-association, nothing else running),
@@ -320,7 +361,7 @@ async function main(): Promise<void> {
       samples.map((x): Cell[] => [x.tool, x.round, x.seconds, rate(s.files, x.seconds), rate(megabytes, x.seconds), x.peakRssMb]),
     ));
     const stat = (tool: Tool) => summarize(samples.filter((x) => x.tool === tool).map((x) => rate(s.files, x.seconds)));
-    const tools: Tool[] = ['pull ours', 'pull dcmtk', 'push ours', 'push dcmtk'];
+    const tools: Tool[] = ['pull ours', 'pull dcmtk', 'push ours', 'push dcmtk', ...(s.tls ? (['pull ours tls', 'push ours tls'] as Tool[]) : [])];
     say();
     say('Medians:');
     say(formatTable(
@@ -353,10 +394,17 @@ async function main(): Promise<void> {
     say();
     say(`pull: ours ${fmt(stat('pull ours').median, 0)} files/s vs dcmtk movescu+storescp ${fmt(stat('pull dcmtk').median, 0)}: ratio ${fmt(pullRatio)} (per round ${perRound('pull ours', 'pull dcmtk')})`);
     say(`push: ours ${fmt(stat('push ours').median, 0)} files/s vs dcmtk storescu ${fmt(stat('push dcmtk').median, 0)}: ratio ${fmt(pushRatio)} (per round ${perRound('push ours', 'push dcmtk')})`);
+    const tlsPull = s.tls ? ratio(stat('pull ours tls').median, stat('pull ours').median) : NaN;
+    const tlsPush = s.tls ? ratio(stat('push ours tls').median, stat('push ours').median) : NaN;
+    if (s.tls) {
+      say(`TLS pull: ours over TLS ${fmt(stat('pull ours tls').median, 0)} files/s vs ours plain ${fmt(stat('pull ours').median, 0)}: ratio ${fmt(tlsPull)} (per round ${perRound('pull ours tls', 'pull ours')})`);
+      say(`TLS push: ours over TLS ${fmt(stat('push ours tls').median, 0)} files/s vs ours plain ${fmt(stat('push ours').median, 0)}: ratio ${fmt(tlsPush)} (per round ${perRound('push ours tls', 'push ours')})`);
+    }
     const met = (ok: boolean): string => (ok ? 'met' : 'NOT met');
     say('Targets (issue 3):');
     say(`  pull ratio >= 1.0: ${fmt(pullRatio)} ${met(pullRatio >= 1)}; push ratio >= 1.0: ${fmt(pushRatio)} ${met(pushRatio >= 1)}`);
     say(`  peak RSS < ${TARGET_RSS_MB} MB (worst of our runs): ${fmt(rss, 0)} MB ${met(rss < TARGET_RSS_MB)}`);
+    if (s.tls) say(`  TLS >= 0.8x our plain throughput (issue 8): pull ${fmt(tlsPull)} ${met(tlsPull >= 0.8)}, push ${fmt(tlsPush)} ${met(tlsPush >= 0.8)}`);
     if (opts.flatness) say(`  flat as files per association grow (last/first or large/small >= 0.9): pull ${fmt(ourFlat)} ${met(ourFlat >= 0.9)}, push ${fmt(pushFlat)} ${met(pushFlat >= 0.9)}`);
     say(`load average at end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on this machine makes the figures noisy: compare medians)`);
     say('Seconds are whole processes (start-up included). Our pull includes its C-FIND reconciliation, an fsync of every file before');
@@ -364,7 +412,8 @@ async function main(): Promise<void> {
     say('study after the other. Our push confirms with C-FIND and uses 2 associations; storescu 1. Push is bound by Orthanc\'s ingest.');
     if (opts.profile) await profilePull(s);
   } finally {
-    await Promise.all([staging.stop(), research.stop()]);
+    await Promise.all([staging.stop(), research.stop(), s.tls?.staging.stop(), s.tls?.research.stop()]);
+    ca?.remove();
     if (opts.keep) say(`kept: ${work}`);
     else temp.remove();
   }
