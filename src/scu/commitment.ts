@@ -13,6 +13,7 @@ import {
 } from '../dicom/storage-commitment';
 import { EXPLICIT_LE, IMPLICIT_LE } from '../dicom/transfer-syntax';
 import { errorMessage } from '../errors';
+import type { TlsSettings } from '../tls/settings';
 import { StorageScp } from '../scp/server';
 import type { Logger } from '../util/logger';
 import type { NetworkOptions } from './options';
@@ -24,6 +25,8 @@ export interface CommitmentEndpoint {
   readonly aeTitle: string;
   readonly port: number;
   readonly host?: string;
+  /** The reports come over DICOM TLS (the archive's "UseDicomTls" for our AE); the port is then TLS-only. */
+  readonly tls?: TlsSettings;
 }
 
 export interface CommitmentRequest {
@@ -104,6 +107,7 @@ export async function requestCommitment(request: CommitmentRequest, refs: readon
     acceptStorage: false,
     allowedCallingAets: [peer.aeTitle],
     onCommitmentReport: inbox.deliver,
+    tls: endpoint.tls,
     logger,
   });
   try {

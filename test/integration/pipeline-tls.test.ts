@@ -1,7 +1,8 @@
 /**
  * The whole `dicom-pipeline run` over DICOM TLS: staging and research Orthancs with TLS-only ports,
- * our SCP TLS-only (staging's C-MOVE sub-associations use TLS, "UseDicomTls"), pull, anonymize,
- * push and confirm; plus what a site gets wrong in the config, said before anything moves.
+ * our SCP TLS-only (staging's C-MOVE sub-associations and research's storage commitment reports
+ * come over TLS, "UseDicomTls"), pull, anonymize, push and confirm by storage commitment; plus
+ * what a site gets wrong in the config, said before anything moves.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
@@ -82,6 +83,8 @@ test('full run over TLS: pulled through our TLS-only SCP, anonymized, pushed and
   const runDir = RunDir.latest(join(dir, 'data'))!.path;
   assert.match(readFileSync(join(runDir, 'overview.txt'), 'utf8'), /^Received 5 files containing 2 studies$/m);
   assert.match(readFileSync(join(runDir, 'overview.txt'), 'utf8'), /^2 studies marked as pushed$/m);
+  // Storage commitment over TLS: the research Orthanc's N-EVENT-REPORT came on a new TLS association into our SCP.
+  assert.match(readFileSync(join(runDir, 'overview.txt'), 'utf8'), /^Pushed: stored: 5, confirmed: 5 \(storage commitment\), failed: 0$/m);
   const log = readFileSync(join(runDir, 'pipeline.log'), 'utf8');
   assert.doesNotMatch(log + res.stdout + res.stderr, /PRIVATE KEY|BEGIN CERTIFICATE/, 'no key or certificate material in logs or output');
 });

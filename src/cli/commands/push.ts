@@ -72,7 +72,7 @@ export function register(program: Command): void {
         dir: resolve(dir),
         callingAet: aet,
         confirm,
-        commitmentEndpoint: port === undefined ? undefined : { aeTitle: aet, port, host: flags.host },
+        commitmentEndpoint: port === undefined ? undefined : { aeTitle: aet, port, host: flags.host, tls: peer.tls },
         network: networkFromFlags(flags, {
           associations: associations || undefined,
           requestsPerAssociation: perAssociation || undefined,

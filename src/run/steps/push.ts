@@ -44,7 +44,7 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
         callingAet: ctx.peers.local.aet,
         network: ctx.network,
         confirm,
-        commitmentEndpoint: confirm === 'auto' || confirm === 'commitment' ? { aeTitle: ctx.peers.local.aet, port: ctx.peers.local.port } : undefined,
+        commitmentEndpoint: confirm === 'auto' || confirm === 'commitment' ? { aeTitle: ctx.peers.local.aet, port: ctx.peers.local.port, tls: ctx.peers.local.tls } : undefined,
         commitmentUnusable,
         logger: ctx.logger,
         onProgress: (done) => {
