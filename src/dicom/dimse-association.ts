@@ -5,7 +5,7 @@
  * the peer went silent, aborted or closed.
  */
 import { connect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { errorMessage, PipelineError } from '../errors';
 import { describeClientTlsError, handshakeBrokenError, looksLikeTls, plainPortHint } from '../tls/errors';
 import { tlsClientOptions, type TlsSettings } from '../tls/settings';
@@ -157,6 +157,12 @@ export class ScuAssociation {
 
   get description(): string {
     return this.peer;
+  }
+
+  /** "TLSv1.3 TLS_AES_256_GCM_SHA384" on a TLS association; undefined on plain TCP. */
+  get tlsSession(): string | undefined {
+    if (!(this.socket instanceof TLSSocket)) return undefined;
+    return `${this.socket.getProtocol() ?? 'TLS'} ${this.socket.getCipher()?.name ?? ''}`.trim();
   }
 
   findContext(abstractSyntax: string, transferSyntax?: string): AcceptedContext | undefined {

@@ -43,7 +43,7 @@ export async function echoPeers(peers: readonly Peer[], callingAet: string, netw
   const lines: string[] = [];
   for (const peer of peers) {
     const result = await echo(peer, callingAet, network);
-    lines.push(`C-ECHO ${formatPeer(peer)}: ok (${result.elapsedMs} ms)`);
+    lines.push(`C-ECHO ${formatPeer(peer)}: ok (${result.elapsedMs} ms${result.tls ? `, ${result.tls}` : ''})`);
   }
   return lines;
 }

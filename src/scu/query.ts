@@ -20,6 +20,8 @@ export const DEFAULT_RETURN_KEYS: Record<QueryLevel, readonly string[]> = {
 export interface EchoResult {
   readonly status: ClassifiedStatus;
   readonly elapsedMs: number;
+  /** Protocol and cipher suite when the association ran over TLS. */
+  readonly tls?: string;
 }
 
 export async function echo(peer: Peer, callingAet: string, options: NetworkOptions): Promise<EchoResult> {
@@ -31,7 +33,7 @@ export async function echo(peer: Peer, callingAet: string, options: NetworkOptio
     if (status.kind !== 'success') {
       throw new PipelineError('E_DIMSE', `C-ECHO to ${formatPeer(peer)} failed: ${describeStatus(status, reply.errorComment)}`);
     }
-    return { status, elapsedMs: Date.now() - started };
+    return { status, elapsedMs: Date.now() - started, tls: assoc.tlsSession };
   });
 }
 

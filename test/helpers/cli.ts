@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
@@ -26,4 +27,11 @@ export function runCliAsync(args: string[], env: Record<string, string> = {}, cw
     child.stderr.on('data', (d) => (stderr += d));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** The one line a failing command printed on stderr (asserts there is exactly one: no stack trace). */
+export function oneLine(stderr: string): string {
+  const lines = stderr.trim().split('\n');
+  assert.equal(lines.length, 1, `one line expected on stderr:\n${stderr}`);
+  return lines[0];
 }

@@ -72,7 +72,7 @@ test('full run over TLS: pulled through our TLS-only SCP, anonymized, pushed and
   chmodSync(ours.key, 0o600);
   assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
   assert.match(res.stdout, /warning: private key .*pipeline\.key is readable by its group and others \(mode 644\): chmod 600/);
-  assert.match(res.stdout, /C-ECHO STAGING@127\.0\.0\.1:\d+: ok/);
+  assert.match(res.stdout, /C-ECHO STAGING@127\.0\.0\.1:\d+: ok \(\d+ ms, TLSv1\.[23] /);
   assert.match(res.stdout, /C-ECHO RESEARCH@127\.0\.0\.1:\d+: ok/);
   const instances = await peers.research.instances();
   assert.equal(instances.length, 5, 'both studies arrived');

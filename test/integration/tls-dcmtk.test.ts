@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeCa, opensslDate, type CertFiles, type TestCa } from '../helpers/certs';
-import { BIN, runCliAsync } from '../helpers/cli';
+import { BIN, oneLine, runCliAsync } from '../helpers/cli';
 import { run } from '../helpers/dcmtk';
 import { splitFile, validFixtures } from '../helpers/dicom-files';
 import { freePort } from '../helpers/ports';
@@ -31,11 +31,6 @@ function dcmtkTls(files: CertFiles, ca: string): string[] {
   return ['+tls', files.key, files.cert, '+cf', ca];
 }
 
-function oneLine(stderr: string): string {
-  const lines = stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line expected:\n${stderr}`);
-  return lines[0];
-}
 
 /** A long-running child (our listen, dcmtk's storescp) and what it printed. */
 class Server {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { instancePath } from '../../src/scp/store';
 import { makeCa, type CertFiles, type TestCa } from '../helpers/certs';
-import { runCliAsync } from '../helpers/cli';
+import { oneLine, runCliAsync } from '../helpers/cli';
 import { sameContent, splitFile, splitPart10, validFixtures } from '../helpers/dicom-files';
 import { Orthanc } from '../helpers/orthanc';
 import { freePort } from '../helpers/ports';
@@ -27,12 +27,6 @@ function files(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
 }
 
-/** One line on stderr, no stack trace. */
-function oneLine(stderr: string): string {
-  const lines = stderr.trim().split('\n');
-  assert.equal(lines.length, 1, `one line expected:\n${stderr}`);
-  return lines[0];
-}
 
 describe('DICOM TLS with Orthanc', () => {
   const root = mkdtempSync(join(tmpdir(), 'tls-orthanc-'));
@@ -74,7 +68,9 @@ describe('DICOM TLS with Orthanc', () => {
   test('echo and find over mutual TLS', async () => {
     const echo = await runCliAsync(['echo', staging.address, '--aet', 'PIPE', ...tlsFlags(ours, ca.cert), ...FAST]);
     assert.equal(echo.code, 0, echo.stderr);
-    assert.match(echo.stdout, /C-ECHO STAGING@127\.0\.0\.1:\d+: success/);
+    assert.match(echo.stdout, /C-ECHO STAGING@127\.0\.0\.1:\d+: success \(\d+ ms, TLSv1\.3 TLS_AES_\w+\)/, 'TLS 1.3 when both sides can');
+    const tls13 = await runCliAsync(['echo', staging.address, '--aet', 'PIPE', ...tlsFlags(ours, ca.cert), '--tls-min-version', '1.3', ...FAST]);
+    assert.equal(tls13.code, 0, tls13.stderr);
     const find = await runCliAsync(['find', staging.address, '--aet', 'PIPE', '--json', '-k', `StudyInstanceUID=${synthetic[0].studyInstanceUid}`, ...tlsFlags(ours, ca.cert), ...FAST]);
     assert.equal(find.code, 0, find.stderr);
     assert.equal((JSON.parse(find.stdout) as Record<string, string>[])[0].NumberOfStudyRelatedInstances, '6');

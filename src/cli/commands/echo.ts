@@ -14,6 +14,6 @@ export function register(program: Command): void {
     const peer = { ...parsePeer(peerText), tls: tlsFromFlags(flags) };
     const callingAet = validateAeTitle(flags.aet ?? DEFAULT_CALLING_AET, 'calling AE title');
     const result = await echo(peer, callingAet, networkFromFlags(flags));
-    process.stdout.write(`C-ECHO ${formatPeer(peer)}: success (${result.elapsedMs} ms)\n`);
+    process.stdout.write(`C-ECHO ${formatPeer(peer)}: success (${result.elapsedMs} ms${result.tls ? `, ${result.tls}` : ''})\n`);
   });
 }
