@@ -1,0 +1,102 @@
+/**
+ * push sends large instances from disk with bounded memory: a generated multi-frame instance (written
+ * by streaming, never in memory) pushed to dcmtk storescp +B (which writes the received bytes
+ * unchanged) arrives byte for byte, as its own syntax and converted (Big Endian to a storescp that
+ * takes Implicit VR LE only: OW pixel data swapped on the way), with the push's peak RSS bounded.
+ * The full 1 GB push -> listen round trip lives with the streaming SCP's tests.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test, type TestContext } from 'node:test';
+import { runMeasured } from '../../bench/lib/process';
+import { findElement } from '../../src/dicom/dataset';
+import { readLargePart10 } from '../../src/dicom/large-file';
+import { readFileHeader } from '../../src/dicom/part10';
+import { EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE } from '../../src/dicom/transfer-syntax';
+import { decodeText } from '../../src/dicom/values';
+import { BIN } from '../helpers/cli';
+import { startStorescp, type DcmtkServer } from '../helpers/dcmtk';
+import { writeLargeInstance, type LargeInstance } from '../helpers/large-instance';
+import { freePort } from '../helpers/ports';
+
+const fileSize = (path: string): number => statSync(path).size;
+
+/** Large enough that holding it would show (the goal: peak RSS under 150 MB whatever the size). */
+const MEBIBYTES = 320;
+const RSS_LIMIT = 150 * 1024 * 1024;
+
+/** SHA-256 of bytes [start, end) of a file, read 1 MiB at a time; `swap16` hashes them byte-swapped. */
+function hashRange(path: string, start: number, end: number, swap16 = false): string {
+  const hash = createHash('sha256');
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (let at = start; at < end;) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, end - at), at);
+      if (n === 0) throw new Error(`${path} ended at ${at}`);
+      const part = Buffer.from(buf.subarray(0, n));
+      hash.update(swap16 ? part.swap16() : part);
+      at += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return hash.digest('hex');
+}
+
+
+describe('push of a large instance: from disk, bounded memory', () => {
+  const root = mkdtempSync(join(tmpdir(), 'push-large-'));
+  const servers: DcmtkServer[] = [];
+  after(async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  async function pushTo(t: TestContext, name: string, instance: LargeInstance, storescpOptions: string[]): Promise<string> {
+    const out = join(root, `${name}-received`);
+    mkdirSync(out);
+    const server = await startStorescp(out, await freePort(), ['+B', ...storescpOptions]);
+    servers.push(server);
+    const run = await runMeasured({
+      command: process.execPath,
+      args: [BIN, 'push', server.address, join(root, name), '--aet', 'PIPE', '--connect-timeout', '5', '--timeout', '60'],
+      env: { ...process.env, CI: 'true', DICOM_PIPELINE_LOG_LEVEL: 'error' },
+      timeoutMs: 300_000,
+    });
+    t.diagnostic(`push peak RSS ${(run.peakRssBytes / 1048576).toFixed(0)} MiB (${run.rssSource}) for ${(instance.pixelBytes / 1048576).toFixed(0)} MiB of pixel data`);
+    assert.ok(run.peakRssBytes < RSS_LIMIT, `peak RSS ${(run.peakRssBytes / 1048576).toFixed(0)} MiB for a ${MEBIBYTES} MiB instance (${run.rssSource})`);
+    const files = readdirSync(out);
+    assert.equal(files.length, 1, run.stdout + run.stderr);
+    return join(out, files[0]);
+  }
+
+  test('own syntax (Explicit VR LE): the dataset arrives byte for byte', async (t) => {
+    mkdirSync(join(root, 'explicit'));
+    const instance = writeLargeInstance(join(root, 'explicit', 'big.dcm'), MEBIBYTES, EXPLICIT_LE);
+    const received = await pushTo(t, 'explicit', instance, []);
+    const sent = readFileHeader(instance.path).datasetOffset;
+    const got = readFileHeader(received);
+    assert.equal(got.transferSyntaxUid, EXPLICIT_LE);
+    assert.equal(fileSize(received) - got.datasetOffset, fileSize(instance.path) - sent);
+    assert.equal(hashRange(received, got.datasetOffset, fileSize(received)), hashRange(instance.path, sent, fileSize(instance.path)));
+  });
+
+  test('converted on the way (Big Endian to Implicit VR LE): header values and swapped pixel data identical', async (t) => {
+    mkdirSync(join(root, 'bigendian'));
+    const instance = writeLargeInstance(join(root, 'bigendian', 'big.dcm'), MEBIBYTES, EXPLICIT_BE);
+    const received = await pushTo(t, 'bigendian', instance, ['+xi']);
+    assert.equal(readFileHeader(received).transferSyntaxUid, IMPLICIT_LE);
+    const parsed = readLargePart10(received);
+    const us = (tag: number): number => findElement(parsed.dataset, tag)!.value!.readUInt16LE(0);
+    assert.deepEqual([us(0x00280010), us(0x00280011), us(0x00280100)], [512, 512, 16]);
+    assert.equal(decodeText(findElement(parsed.dataset, 0x00080018)!), instance.sopInstanceUid);
+    assert.equal(decodeText(findElement(parsed.dataset, 0x00280008)!), String(instance.frames));
+    const pixels = findElement(parsed.dataset, 0x7fe00010)!.external!;
+    assert.equal(pixels.length, instance.pixelBytes);
+    assert.equal(hashRange(received, pixels.offset, pixels.offset + pixels.length), hashRange(instance.path, instance.pixelOffset, instance.pixelOffset + instance.pixelBytes, true));
+  });
+});
