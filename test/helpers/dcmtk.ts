@@ -1,6 +1,8 @@
 /** Running dcmtk tools (storescu, echoscu, movescu, storescp, dcmqrscp) as peers, with TCP_NODELAY=1. */
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { stopChild, track } from './processes';
 
 export interface RunResult {
@@ -97,4 +99,38 @@ function accepts(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/** A move destination dcmqrscp may send to: its HostTable entry. */
+export interface DcmqrscpPeer {
+  readonly aeTitle: string;
+  readonly port: number;
+}
+
+/**
+ * dcmqrscp as a small Q/R SCP (a staging PACS that is not Orthanc): Study Root C-FIND and C-MOVE,
+ * C-STORE into it from anyone (load it with storescu), moves only to the AEs in `destinations`.
+ * One process per association (its --single-process mode exits after the first); database and config in `dir`.
+ */
+export async function startDcmqrscp(dir: string, port: number, destinations: readonly DcmqrscpPeer[], aeTitle = 'DCMQRSCP'): Promise<DcmtkServer> {
+  const storage = join(dir, 'db');
+  mkdirSync(storage, { recursive: true });
+  const hosts = destinations.map((d, i) => `peer${i} = (${d.aeTitle}, 127.0.0.1, ${d.port})`);
+  const config = [
+    `NetworkTCPPort = ${port}`,
+    'MaxPDUSize = 65536',
+    'MaxAssociations = 16',
+    'HostTable BEGIN',
+    ...hosts,
+    'HostTable END',
+    'VendorTable BEGIN',
+    'VendorTable END',
+    'AETable BEGIN',
+    `${aeTitle} ${storage} RW (100, 1024mb) ANY`,
+    'AETable END',
+    '',
+  ].join('\n');
+  const configFile = join(dir, 'dcmqrscp.cfg');
+  writeFileSync(configFile, config);
+  return startDcmtkServer('dcmqrscp', ['--config', configFile, String(port)], aeTitle, port);
 }
