@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, describe, test, type TestContext } from 'node:test';
 import { runMeasured } from '../../bench/lib/process';
 import { findElement } from '../../src/dicom/dataset';
+import { ScuAssociation } from '../../src/dicom/dimse-association';
 import { readLargePart10 } from '../../src/dicom/large-file';
 import { readFileHeader } from '../../src/dicom/part10';
 import { EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE } from '../../src/dicom/transfer-syntax';
@@ -98,5 +99,26 @@ describe('push of a large instance: from disk, bounded memory', () => {
     const pixels = findElement(parsed.dataset, 0x7fe00010)!.external!;
     assert.equal(pixels.length, instance.pixelBytes);
     assert.equal(hashRange(received, pixels.offset, pixels.offset + pixels.length), hashRange(instance.path, instance.pixelOffset, instance.pixelOffset + instance.pixelBytes, true));
+  });
+
+  test('a dataset that cannot be read to its end: that store fails with the reason, the association is aborted, nothing half-sent is kept', async () => {
+    const out = join(root, 'broken-received');
+    mkdirSync(out);
+    const server = await startStorescp(out, await freePort(), ['+B']);
+    servers.push(server);
+    const sopClassUid = '1.2.840.10008.5.1.4.1.1.7';
+    const assoc = await ScuAssociation.open({
+      host: '127.0.0.1', port: server.port, callingAet: 'PIPE', calledAet: server.aeTitle, maxPduLength: 65536,
+      contexts: [{ abstractSyntax: sopClassUid, transferSyntaxes: [EXPLICIT_LE] }],
+      timeouts: { connectMs: 5000, associationMs: 5000, dimseMs: 10_000 },
+    });
+    async function* brokenDisk(): AsyncGenerator<Buffer> {
+      yield Buffer.alloc(3 << 20);
+      throw new Error('disk gone');
+    }
+    await assert.rejects(assoc.store({ sopClassUid, sopInstanceUid: '1.2.3.4', transferSyntaxUid: EXPLICIT_LE, dataset: brokenDisk() }), /cannot read the dataset to send: disk gone/);
+    assert.equal(assoc.isOpen, false);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(readdirSync(out), []);
   });
 });

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { COMMAND, DimseCommandError, decodeCommand, encodeCommand } from '../../src/dicom/dimse-command';
-import { MessageAssembler, PduError, PduReader, encodeMessage, parsePDataTf, type DimseMessage } from '../../src/dicom/dimse-pdata';
+import { DatasetFragmenter, MessageAssembler, PduError, PduReader, encodeMessage, fragmentSize, parsePDataTf, type DimseMessage } from '../../src/dicom/dimse-pdata';
 import { identifierOf } from '../../src/dicom/dimse-association';
 
 /** A C-STORE-RSP command set written element by element, as DCMTK encodes it (Implicit VR LE). */
@@ -91,6 +91,26 @@ describe('P-DATA-TF framing', () => {
     assert.deepEqual(m.command, command);
     assert.ok(Buffer.concat(m.dataset!).equals(dataset));
     assert.equal(m.datasetLength, dataset.length);
+  });
+
+  test('a dataset arriving in pieces (streamed from disk) is framed exactly as the same bytes in one buffer', () => {
+    for (const pieceSizes of [[40_000], [1, 16377, 16378, 7244], [16378, 16378, 7244], [5000, 5000, 30_000], [39_999, 1]]) {
+      const fragmenter = new DatasetFragmenter(5, fragmentSize(16384));
+      const wire: Buffer[] = encodeMessage(5, command, undefined, 16384);
+      let at = 0;
+      for (const size of pieceSizes) {
+        wire.push(...fragmenter.push(dataset.subarray(at, at + size)));
+        at += size;
+      }
+      wire.push(...fragmenter.end());
+      assert.ok(Buffer.concat(wire).equals(Buffer.concat(encodeMessage(5, command, dataset, 16384))), `pieces ${pieceSizes.join('+')}`);
+    }
+    const empty = new DatasetFragmenter(1, 100);
+    assert.deepEqual(empty.push(Buffer.alloc(0)), []);
+    const pdus: Buffer[] = [];
+    new PduReader((p) => pdus.push(p)).push(Buffer.concat([...encodeMessage(1, command, undefined, 0), ...empty.end()]));
+    const [last] = messages(pdus);
+    assert.equal(last.datasetLength, 0, 'an empty dataset is one empty last fragment');
   });
 
   test('PDUs split at every possible read boundary come out whole and in order', () => {
