@@ -1,10 +1,12 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, createReadStream, fstatSync, openSync, readSync } from 'node:fs';
+import { pipeline } from 'node:stream';
+import { createInflateRaw } from 'node:zlib';
 import { DicomParseError } from '../errors';
 import type { Element } from './dataset';
 import { findElement } from './dataset';
 import { parseDataset, parseDatasetUntilPixelData, parseMetaGroup, sortByTag, type ParsedFile } from './parse';
 import { PIXEL_DATA, SEQUENCE_DELIMITATION, ITEM, UNDEFINED_LENGTH } from './tag';
-import { transferSyntax, type TransferSyntax } from './transfer-syntax';
+import { EXPLICIT_LE, transferSyntax, type TransferSyntax } from './transfer-syntax';
 import { decodeText } from './values';
 import { isLongVr } from './vr';
 
@@ -95,4 +97,47 @@ function pixelDataElement(fd: number, prefix: Buffer, at: number, ts: TransferSy
 function parseTail(fd: number, start: number, size: number, ts: TransferSyntax): Element[] {
   if (size - start > MAX_TAIL) throw new DicomParseError('more than 4 MiB of data after Pixel Data', start);
   return parseDataset(readAt(fd, start, size - start), ts);
+}
+
+/** The inflated (Explicit VR Little Endian) bytes of a Deflated dataset that starts at `offset` in a file, as they are inflated. */
+export function inflatedDataset(path: string, offset: number): AsyncIterable<Buffer> {
+  const inflate = createInflateRaw();
+  // pipeline ends the inflate stream with the read error, so a reader of `inflate` sees it.
+  pipeline(createReadStream(path, { start: offset, highWaterMark: 1 << 20 }), inflate, () => undefined);
+  return inflate;
+}
+
+/**
+ * The elements before Pixel Data of a large Deflated dataset, from what it inflates to, read 1 MiB,
+ * then 4, then 16 at most (the rest is never held): enough to route the file. Undefined when they
+ * do not fit or do not parse.
+ */
+export async function readDeflatedHead(path: string, offset: number, maxBytes = MAX_TAIL * 4): Promise<Element[] | undefined> {
+  const parts: Buffer[] = [];
+  let have = 0;
+  let tryAt = FIRST_READ;
+  const source = inflatedDataset(path, offset) as ReturnType<typeof createInflateRaw>;
+  const attempt = (complete: boolean): Element[] | undefined => {
+    try {
+      const head = parseDatasetUntilPixelData(Buffer.concat(parts), 0, transferSyntax(EXPLICIT_LE)!);
+      return head.pixelDataAt !== undefined || complete ? head.elements : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  try {
+    for await (const piece of source) {
+      parts.push(piece);
+      have += piece.length;
+      if (have < tryAt) continue;
+      const head = attempt(false);
+      if (head || have >= maxBytes) return head;
+      tryAt *= 4;
+    }
+    return attempt(true);
+  } catch {
+    return undefined;
+  } finally {
+    source.destroy();
+  }
 }

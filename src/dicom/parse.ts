@@ -225,7 +225,8 @@ export function parseDatasetUntilPixelData(buf: Buffer, start: number, ts: Trans
   return { elements, pixelDataAt: parser.stoppedAt };
 }
 
-function inflate(buf: Buffer): Buffer {
+/** The Explicit VR Little Endian bytes of a Deflated dataset held in memory. */
+export function inflate(buf: Buffer): Buffer {
   try {
     return inflateRawSync(buf);
   } catch (err) {

@@ -4,18 +4,17 @@
  * read from disk as it is sent), and turned into the dataset to send in the syntax the peer accepted:
  * the file's own bytes, or their lossless conversion.
  */
-import { stat } from 'node:fs/promises';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import fg from 'fast-glob';
 import { PipelineError } from '../errors';
 import { convertDataset, describeSyntax, losslessAlternatives } from '../dicom/convert-syntax';
 import { findElement, type Element } from '../dicom/dataset';
 import { readChunks, readRange } from '../dicom/file-range';
-import { readLargePart10 } from '../dicom/large-file';
-import { parseDataset } from '../dicom/parse';
+import { inflatedDataset, readDeflatedHead, readLargePart10 } from '../dicom/large-file';
+import { inflate, parseDataset } from '../dicom/parse';
 import { readFileHeader } from '../dicom/part10';
 import { encodeDataset, encodeDatasetChunks } from '../dicom/serialize';
-import { transferSyntax } from '../dicom/transfer-syntax';
+import { EXPLICIT_LE, transferSyntax } from '../dicom/transfer-syntax';
 import { decodeText } from '../dicom/values';
 
 export interface PushItem {
@@ -26,6 +25,8 @@ export interface PushItem {
   readonly datasetOffset: number;
   readonly size: number;
   studyInstanceUid?: string;
+  /** The transfer syntax it was last sent in: its own, or a lossless alternative the archive accepted. */
+  sentAs?: string;
   lastError?: string;
 }
 
@@ -68,7 +69,10 @@ export interface DatasetUids {
   readonly sopInstance?: string;
 }
 
-/** A file ready to send: its dataset bytes in memory (small files), its parsed elements (when they parse) and UIDs. */
+/**
+ * A file ready to send: its dataset bytes in memory (small files), its parsed elements (when they
+ * parse; not for a large Deflated file, which is only ever inflated as it is sent) and UIDs.
+ */
 export type Loaded =
   | { readonly bytes?: Buffer; readonly elements?: Element[]; readonly uids: DatasetUids }
   | { readonly error: string };
@@ -81,6 +85,10 @@ export async function load(item: PushItem): Promise<Loaded> {
     if (item.size <= READ_AHEAD_MAX_BYTES) bytes = (await readFile(item.path)).subarray(item.datasetOffset);
   } catch (err) {
     return { error: `cannot read file: ${(err as Error).message}` };
+  }
+  if (!bytes && ts.deflated) {
+    const head = await readDeflatedHead(item.path, item.datasetOffset);
+    return { uids: head ? uidsOf(head) : {} };
   }
   let elements: Element[] | undefined;
   try {
@@ -115,6 +123,13 @@ export function datasetIn(item: PushItem, loaded: Exclude<Loaded, { error: strin
   }
   const from = transferSyntax(item.transferSyntaxUid)!;
   const to = transferSyntax(targetUid)!;
+  // Deflated to Explicit VR LE is inflating: the file's own dataset bytes, decompressed.
+  if (from.deflated && to.uid === EXPLICIT_LE) {
+    return loaded.bytes ? inflate(loaded.bytes) : inflatedDataset(item.path, item.datasetOffset);
+  }
+  if (from.deflated && !loaded.bytes) {
+    throw new PipelineError('E_PARSE', `a Deflated file larger than ${READ_AHEAD_MAX_BYTES} bytes is only sent inflated (Explicit VR Little Endian), not converted to ${describeSyntax(to.uid)}`);
+  }
   if (!loaded.elements) {
     throw new PipelineError('E_PARSE', `dataset does not parse, so it cannot be converted from ${describeSyntax(from.uid)} to ${describeSyntax(to.uid)}`);
   }

@@ -11,6 +11,7 @@ export interface PushTotals {
   readonly files: number;
   readonly stored: number;
   readonly warnings: number;
+  readonly converted: number;
   readonly confirmedBy: Readonly<Partial<Record<ConfirmedBy, number>>>;
   /** why → count, and whether those count as delivered. */
   readonly unconfirmed: ReadonlyMap<string, { count: number; delivered: boolean }>;
@@ -34,6 +35,7 @@ export function totalsOf(reports: readonly PushReport[]): PushTotals {
     files: sum((r) => r.files),
     stored: sum((r) => r.stored),
     warnings: sum((r) => r.warnings),
+    converted: sum((r) => r.converted),
     confirmedBy,
     unconfirmed,
     failed: sum((r) => r.failed.length),
@@ -43,7 +45,11 @@ export function totalsOf(reports: readonly PushReport[]): PushTotals {
 
 /** `stored: N`, `confirmed: N (storage commitment)`, `unconfirmed: N (why)`, `failed: N`. */
 export function summaryLines(t: PushTotals): string[] {
-  const lines = [`stored: ${t.stored}${t.warnings ? ` (${t.warnings} with warnings)` : ''}`];
+  const notes = [
+    ...(t.warnings ? [`${t.warnings} with warnings`] : []),
+    ...(t.converted ? [`${t.converted} converted losslessly to a transfer syntax the archive accepts`] : []),
+  ];
+  const lines = [`stored: ${t.stored}${notes.length ? ` (${notes.join('; ')})` : ''}`];
   const byKind = Object.entries(t.confirmedBy) as [ConfirmedBy, number][];
   if (byKind.length === 0) lines.push('confirmed: 0');
   for (const [by, n] of byKind) lines.push(`confirmed: ${n} (${by})`);

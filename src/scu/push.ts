@@ -58,6 +58,8 @@ export interface PushReport {
   readonly stored: number;
   /** Stored with a warning status (e.g. 0xB000 coercion): counted in stored too. */
   readonly warnings: number;
+  /** Stored in a lossless conversion because the archive refused the file's own transfer syntax: counted in stored too. */
+  readonly converted: number;
   /** Not delivered: not stored, or the archive reported it does not hold them. */
   readonly failed: readonly PushFailure[];
   readonly confirmed: number;
@@ -122,6 +124,7 @@ export async function push(options: PushOptions): Promise<PushReport> {
     confirm: mode,
     stored: sent.everStored.size,
     warnings: sent.warnings,
+    converted: items.filter((i) => sent.everStored.has(i.path) && i.sentAs !== i.transferSyntaxUid).length,
     failed,
     confirmed: confirmation.confirmed.size,
     confirmedBy,
@@ -240,6 +243,7 @@ async function sendOne(assoc: ScuAssociation, peer: Peer, item: Item, loaded: Lo
   if (target !== item.transferSyntaxUid) {
     logger.info({ from: item.transferSyntaxUid, to: target }, `${formatPeer(peer)} refused the file's own transfer syntax: sending it converted losslessly`);
   }
+  item.sentAs = target;
   try {
     const reply = await assoc.store({ sopClassUid, sopInstanceUid, transferSyntaxUid: target, dataset });
     const status = classifyStatus(reply.status);

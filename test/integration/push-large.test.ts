@@ -7,9 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createInflateRaw } from 'node:zlib';
 import { after, describe, test, type TestContext } from 'node:test';
 import { runMeasured } from '../../bench/lib/process';
 import { findElement } from '../../src/dicom/dataset';
@@ -20,7 +22,7 @@ import { EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE } from '../../src/dicom/transfer-
 import { decodeText } from '../../src/dicom/values';
 import { BIN } from '../helpers/cli';
 import { startStorescp, type DcmtkServer } from '../helpers/dcmtk';
-import { writeLargeInstance, type LargeInstance } from '../helpers/large-instance';
+import { writeLargeDeflatedInstance, writeLargeInstance, type LargeInstance } from '../helpers/large-instance';
 import { freePort } from '../helpers/ports';
 
 const fileSize = (path: string): number => statSync(path).size;
@@ -28,6 +30,8 @@ const fileSize = (path: string): number => statSync(path).size;
 /** Large enough that holding it would show (the goal: peak RSS under 150 MB whatever the size). */
 const MEBIBYTES = 320;
 const RSS_LIMIT = 150 * 1024 * 1024;
+/** Deflating random pixels gains nothing; smaller, yet inflating it whole would pass the limit. */
+const DEFLATED_MEBIBYTES = 160;
 
 /** SHA-256 of bytes [start, end) of a file, read 1 MiB at a time; `swap16` hashes them byte-swapped. */
 function hashRange(path: string, start: number, end: number, swap16 = false): string {
@@ -68,6 +72,7 @@ describe('push of a large instance: from disk, bounded memory', () => {
       env: { ...process.env, CI: 'true', DICOM_PIPELINE_LOG_LEVEL: 'error' },
       timeoutMs: 300_000,
     });
+    assert.equal(run.exitCode, 0, run.stdout + run.stderr);
     t.diagnostic(`push peak RSS ${(run.peakRssBytes / 1048576).toFixed(0)} MiB (${run.rssSource}) for ${(instance.pixelBytes / 1048576).toFixed(0)} MiB of pixel data`);
     assert.ok(run.peakRssBytes < RSS_LIMIT, `peak RSS ${(run.peakRssBytes / 1048576).toFixed(0)} MiB for a ${MEBIBYTES} MiB instance (${run.rssSource})`);
     const files = readdirSync(out);
@@ -99,6 +104,19 @@ describe('push of a large instance: from disk, bounded memory', () => {
     const pixels = findElement(parsed.dataset, 0x7fe00010)!.external!;
     assert.equal(pixels.length, instance.pixelBytes);
     assert.equal(hashRange(received, pixels.offset, pixels.offset + pixels.length), hashRange(instance.path, instance.pixelOffset, instance.pixelOffset + instance.pixelBytes, true));
+  });
+
+  test('a large Deflated file to an archive that refuses Deflated: inflated as it is sent, byte for byte the dataset it holds', async (t) => {
+    mkdirSync(join(root, 'deflated'));
+    const instance = await writeLargeDeflatedInstance(join(root, 'deflated', 'big.dcm'), DEFLATED_MEBIBYTES);
+    const received = await pushTo(t, 'deflated', instance, []);
+    const got = readFileHeader(received);
+    assert.equal(got.transferSyntaxUid, EXPLICIT_LE);
+    const inflated = createHash('sha256');
+    await pipeline(createReadStream(instance.path, { start: instance.datasetOffset }), createInflateRaw(), async function* (source) {
+      for await (const piece of source) inflated.update(piece as Buffer);
+    });
+    assert.equal(hashRange(received, got.datasetOffset, fileSize(received)), inflated.digest('hex'));
   });
 
   test('a dataset that cannot be read to its end: that store fails with the reason, the association is aborted, nothing half-sent is kept', async () => {
