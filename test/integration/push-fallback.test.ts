@@ -53,10 +53,12 @@ const SOURCES = [
   'charset/chrJapMulti.dcm', 'misc/MR_siemens_csa_0051.dcm', 'ts/SC_rgb_jpeg_dcmtk.dcm', 'ts/JPGExtended.dcm',
 ];
 
+type Fixture = ReturnType<typeof validFixtures>[number];
+
 describe('push falls back to a lossless transfer syntax the archive accepts', () => {
   const root = mkdtempSync(join(tmpdir(), 'push-fallback-'));
   const sourceDir = join(root, 'source');
-  const fixtures = validFixtures().filter((f) => SOURCES.includes(f.path));
+  const fixtures: Fixture[] = validFixtures().filter((f) => SOURCES.includes(f.path));
   const servers: DcmtkServer[] = [];
   const compressed = fixtures.filter((f) => !['1.2.840.10008.1.2', EXPLICIT_LE, DEFLATED_LE, '1.2.840.10008.1.2.2'].includes(f.transferSyntax));
 
@@ -99,37 +101,36 @@ describe('push falls back to a lossless transfer syntax the archive accepts', ()
     return { server, dir };
   }
 
-  test('storescp (uncompressed only): own syntax byte for byte, Deflated sent as Explicit VR LE, compressed refused', async () => {
-    const { server, dir } = await storescp('default', []);
+  /**
+   * Pushes every fixture to a storescp with these options: exit 3 for the compressed files; each
+   * other one arrives in sentAs(f), as its own bytes when that is its syntax, else with the dataset
+   * dcmdump sees in oracle(f).
+   */
+  async function pushToStorescp(name: string, options: string[], sentAs: (f: Fixture) => string, oracle: (f: Fixture) => string): Promise<void> {
+    const { server, dir } = await storescp(name, options);
     const res = await push(server.address, sourceDir);
     expectCompressedRefused(res, server);
     const got = received(dir);
     assert.equal(got.count, fixtures.length - compressed.length, res.stderr);
     for (const f of fixtures.filter((x) => !compressed.includes(x))) {
-      const source = splitFile(f.file);
-      const sentAs = f.transferSyntax === DEFLATED_LE ? EXPLICIT_LE : f.transferSyntax;
-      const same = sentAs === f.transferSyntax
-        ? (path: string) => splitFile(path).dataset.equals(source.dataset) // the file's own bytes
-        : (path: string) => datasetDump(path) === datasetDump(f.file); // the same dataset
-      assert.ok(got.find(instanceUid(f.file), sentAs, same), `${f.path} arrived in ${sentAs}, unchanged`);
+      const ts = sentAs(f);
+      const same = ts === f.transferSyntax
+        ? (path: string) => splitFile(path).dataset.equals(splitFile(f.file).dataset)
+        : (path: string) => datasetDump(path) === datasetDump(oracle(f));
+      assert.ok(got.find(instanceUid(f.file), ts, same), `${f.path} arrived in ${ts}, the same dataset`);
     }
+  }
+
+  test('storescp (uncompressed only): own syntax byte for byte, Deflated sent as Explicit VR LE, compressed refused', async () => {
+    await pushToStorescp('default', [], (f) => (f.transferSyntax === DEFLATED_LE ? EXPLICIT_LE : f.transferSyntax), (f) => f.file);
   });
 
   test('storescp +xi (Implicit VR LE only): every uncompressed file arrives as dcmconv +ti would write it', async () => {
-    const { server, dir } = await storescp('implicit', ['+xi']);
-    const res = await push(server.address, sourceDir);
-    expectCompressedRefused(res, server);
-    const got = received(dir);
-    assert.equal(got.count, fixtures.length - compressed.length, res.stderr);
-    for (const f of fixtures.filter((x) => !compressed.includes(x))) {
-      const source = splitFile(f.file);
-      const oracle = join(root, `${f.path.replace('/', '_')}.ti.dcm`);
-      dcmconv(f.file, oracle, '+ti');
-      const same = f.transferSyntax === IMPLICIT_LE
-        ? (path: string) => splitFile(path).dataset.equals(source.dataset)
-        : (path: string) => datasetDump(path) === datasetDump(oracle);
-      assert.ok(got.find(instanceUid(f.file), IMPLICIT_LE, same), `${f.path} arrived in Implicit VR LE as dcmconv +ti writes it`);
-    }
+    await pushToStorescp('implicit', ['+xi'], () => IMPLICIT_LE, (f) => {
+      const out = join(root, `${f.path.replace('/', '_')}.ti.dcm`);
+      dcmconv(f.file, out, '+ti');
+      return out;
+    });
   });
 
   test('Orthanc accepting Implicit VR LE only: uncompressed files stored and confirmed, compressed ones fail with the reason, exit 3', async () => {
