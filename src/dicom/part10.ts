@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { DicomParseError } from '../errors';
 import { findElement, type Element } from './dataset';
 import { parseMetaGroup, parsePart10, type ParsedFile } from './parse';
@@ -37,6 +37,8 @@ export function readPart10File(path: string): ParsedFile {
 export interface FileHeader extends MetaFields {
   /** Byte offset of the dataset (after the meta group) in the file. */
   readonly datasetOffset: number;
+  /** Size of the whole file. */
+  readonly size: number;
 }
 
 /** Reads only the preamble and meta group: enough to route a file without loading it. */
@@ -67,6 +69,7 @@ export function readFileHeader(path: string): FileHeader {
       transferSyntaxUid: text(0x00020010),
       sourceAeTitle: text(0x00020016) || undefined,
       datasetOffset: 132 + metaLength,
+      size: fstatSync(fd).size,
     };
   } finally {
     closeSync(fd);

@@ -4,7 +4,7 @@
  * read from disk as it is sent), and turned into the dataset to send in the syntax the peer accepted:
  * the file's own bytes, or their lossless conversion.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import fg from 'fast-glob';
 import { PipelineError } from '../errors';
 import { convertDataset, describeSyntax, losslessAlternatives } from '../dicom/convert-syntax';
@@ -55,7 +55,7 @@ export async function scan(dir: string, files?: readonly string[]): Promise<{ it
         unreadable.push({ path, reason: 'file meta information lacks SOP class, SOP instance or a known transfer syntax' });
         continue;
       }
-      items.push({ path, ...header, size: (await stat(path)).size });
+      items.push({ path, ...header });
     } catch (err) {
       unreadable.push({ path, reason: `not a DICOM Part-10 file (${(err as Error).message})` });
     }

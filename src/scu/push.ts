@@ -49,6 +49,8 @@ export interface PushedFile {
   readonly reason?: string;
   /** Stored and confirmed as configured (or counted so: see confirm.ts). */
   readonly delivered: boolean;
+  /** Set when the archive refused the file's own transfer syntax and it was stored in this lossless conversion. */
+  readonly convertedTo?: string;
 }
 
 export interface PushReport {
@@ -111,10 +113,12 @@ export async function push(options: PushOptions): Promise<PushReport> {
     const reason = failedPaths.get(path);
     const by = confirmation.confirmed.get(path);
     const unconfirmed = confirmation.unconfirmed.get(path);
+    const item = sent.byPath.get(path);
+    const converted = item && sent.everStored.has(path) && item.sentAs !== item.transferSyntaxUid ? { convertedTo: item.sentAs } : {};
     if (reason !== undefined) results.push({ path, status: 'failed', reason, delivered: false });
-    else if (by) results.push({ path, status: 'confirmed', confirmedBy: by, delivered: true });
-    else if (unconfirmed && mode === 'none') results.push({ path, status: 'stored', delivered: true });
-    else if (unconfirmed) results.push({ path, status: 'unconfirmed', reason: unconfirmed.why, delivered: unconfirmed.delivered });
+    else if (by) results.push({ path, status: 'confirmed', confirmedBy: by, delivered: true, ...converted });
+    else if (unconfirmed && mode === 'none') results.push({ path, status: 'stored', delivered: true, ...converted });
+    else if (unconfirmed) results.push({ path, status: 'unconfirmed', reason: unconfirmed.why, delivered: unconfirmed.delivered, ...converted });
   }
   const confirmedBy: Partial<Record<ConfirmedBy, number>> = {};
   for (const by of confirmation.confirmed.values()) confirmedBy[by] = (confirmedBy[by] ?? 0) + 1;
@@ -124,7 +128,7 @@ export async function push(options: PushOptions): Promise<PushReport> {
     confirm: mode,
     stored: sent.everStored.size,
     warnings: sent.warnings,
-    converted: items.filter((i) => sent.everStored.has(i.path) && i.sentAs !== i.transferSyntaxUid).length,
+    converted: results.filter((r) => r.convertedTo).length,
     failed,
     confirmed: confirmation.confirmed.size,
     confirmedBy,
