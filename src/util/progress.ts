@@ -1,4 +1,4 @@
-import { MultiBar, type SingleBar } from 'cli-progress';
+import type { MultiBar, SingleBar } from 'cli-progress';
 
 export interface Progress {
   /** detail: what the counts are about right now, e.g. "study 3/20" (never PHI). */
@@ -21,7 +21,9 @@ let board: MultiBar | undefined;
 let live = 0;
 
 function boardFor(): MultiBar {
-  board ??= new MultiBar({
+  // Loaded only when a bar is drawn: piped, in CI or in a benchmark it would be start-up cost alone.
+  const { MultiBar: Board } = require('cli-progress') as typeof import('cli-progress'); // eslint-disable-line @typescript-eslint/no-require-imports
+  board ??= new Board({
     stream: process.stderr,
     hideCursor: true,
     clearOnComplete: true,
