@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { printText } from './progress';
 
 export type { Logger };
 
@@ -21,9 +22,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? (process.env.DICOM_PIPELINE_LOG_LEVEL as pino.Level | undefined) ?? 'warn';
   const destination = options.file
     ? pino.destination({ dest: options.file, mkdir: true, sync: true, append: true })
-    : pino.destination({ dest: 2, sync: true });
+    : { write: (record: string) => printText(record, process.stderr) }; // above any progress bar
   // Without a listener, a failed write (ENOSPC) is thrown from whatever line logged.
-  destination.on('error', (err: NodeJS.ErrnoException) => options.onWriteError?.(err));
+  if ('on' in destination) destination.on('error', (err: NodeJS.ErrnoException) => options.onWriteError?.(err));
   return pino({ level, base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, destination);
 }
 

@@ -34,15 +34,21 @@ function boardFor(): MultiBar {
 }
 
 /**
- * Prints one line for the person at the terminal (stdout). While bars are drawn, the line goes
- * above them (they are cleared first and drawn again below it): never onto the end of a bar.
+ * Prints one line for the person at the terminal (stdout, or the stream given). While bars are
+ * drawn, the line goes above them (they are cleared first and drawn again below it): never onto
+ * the end of a bar.
  */
-export function printLine(line: string): void {
+export function printLine(line: string, stream: NodeJS.WritableStream = process.stdout): void {
+  printText(`${line}\n`, stream);
+}
+
+/** Text ending in a newline (e.g. a log record), printed like printLine. */
+export function printText(text: string, stream: NodeJS.WritableStream = process.stdout): void {
   if (board) {
-    board.log(`${line}\n`);
-    board.update(); // prints the line now: a bar stopped right after would drop it
+    board.log(text);
+    board.update(); // prints the text now: a bar stopped right after would drop it
   } else {
-    process.stdout.write(`${line}\n`);
+    stream.write(text);
   }
 }
 

@@ -1,6 +1,6 @@
 /**
  * Progress bars on a real terminal (tmux): two bars at once (the pull and the anonymizer overlap),
- * one under the other; a line printed meanwhile goes above them and stays; bars are cleared when
+ * one under the other; a line (or a log record on stderr) printed meanwhile goes above them and stays; bars are cleared when
  * they stop, leaving only the lines. (Regression: the pull's summary vanished and "== protocol" was
  * printed onto the end of the anonymize bar.)
  */
@@ -33,12 +33,14 @@ async function waitFor(what: string, ok: () => boolean): Promise<void> {
 
 test('two bars on a terminal, lines printed above them, nothing left of them at the end', { skip: hasTmux ? false : 'tmux not installed' }, async () => {
   const progress = join(__dirname, '..', '..', 'src', 'util', 'progress.js');
+  const logger = join(__dirname, '..', '..', 'src', 'util', 'logger.js');
   const go = join(dir, 'go');
   const script = join(dir, 'bars.js');
   // Steps advance when the test has looked at the screen (it creates `go` files): no timing involved.
   writeFileSync(script, `
     const { existsSync } = require('node:fs');
     const { createProgress, printLine } = require(${JSON.stringify(progress)});
+    const log = require(${JSON.stringify(logger)}).createLogger({ level: 'warn' });
     const when = (n, f) => { const t = setInterval(() => { if (existsSync(${JSON.stringify(go)} + n)) { clearInterval(t); f(); } }, 20); };
     printLine('== pull + anonymize');
     const pull = createProgress('pull', 'instances');
@@ -47,6 +49,7 @@ test('two bars on a terminal, lines printed above them, nothing left of them at 
     anon.update(5, 100);
     when(1, () => {
       printLine('   pull: 100 files, 2 studies received');
+      log.warn('a warning from the SCP');
       pull.stop();
       anon.update(60, 100);
       when(2, () => {
@@ -66,13 +69,16 @@ test('two bars on a terminal, lines printed above them, nothing left of them at 
   assert.match(both[2], /^anonymize .* 5\/100 files/);
 
   writeFileSync(go + 1, '');
-  await waitFor('the pull summary above the remaining bar', () => pane().some((l) => /60\/100 files/.test(l)));
+  await waitFor('the pull summary and a log line above the remaining bar', () => pane().some((l) => /60\/100 files/.test(l)));
   const one = pane();
   assert.deepEqual(one.slice(0, 2), ['== pull + anonymize', '   pull: 100 files, 2 studies received']);
-  assert.equal(one.length, 3);
-  assert.match(one[2], /^anonymize .* 60\/100 files/);
+  assert.match(one[2], /^\{"level":40,.*"msg":"a warning from the SCP"\}$/);
+  assert.equal(one.length, 4);
+  assert.match(one[3], /^anonymize .* 60\/100 files/);
 
   writeFileSync(go + 2, '');
   await waitFor('the end', () => pane().includes('END'));
-  assert.deepEqual(pane(), ['== pull + anonymize', '   pull: 100 files, 2 studies received', '== protocol', 'END']);
+  const end = pane();
+  assert.deepEqual([...end.slice(0, 2), ...end.slice(3)], ['== pull + anonymize', '   pull: 100 files, 2 studies received', '== protocol', 'END']);
+  assert.match(end[2], /"msg":"a warning from the SCP"/);
 });
