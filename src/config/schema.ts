@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { validateDicomRoot } from '../anon/identity/identity-map';
 import { CHECKABLE_PRIVATE_VRS, parseSiteElement } from '../anon/rules/private-rules';
 import { TLS_VERSIONS } from '../tls/settings';
+import { webUrlProblem } from '../web/destination';
 
 const modalities = z.union([z.literal('*'), z.array(z.string().regex(/^[A-Z0-9_]{1,16}$/, 'a modality code like "CT"')).min(1)]);
 
@@ -51,6 +52,40 @@ const tls = z.strictObject({
   checkHostname: z.boolean().default(true),
 });
 
+const path = z.string().min(1);
+
+/** A DICOMweb research archive (STOW-RS, QIDO-RS); secrets live in the files or command it names. */
+const webResearch = z.strictObject({
+  url: z.string().superRefine((url, ctx) => {
+    const problem = webUrlProblem(url);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  }),
+  auth: z.union([
+    z.strictObject({ basic: z.strictObject({ user: z.string().min(1).regex(/^[^:]*$/, 'no colon in a Basic user name'), passwordFile: path }) }),
+    z.strictObject({ bearer: z.union([z.strictObject({ tokenFile: path }), z.strictObject({ tokenCommand: path })]) }),
+  ], { error: 'expected {"basic": {"user": ..., "passwordFile": ...}}, {"bearer": {"tokenFile": ...}} or {"bearer": {"tokenCommand": ...}}' }).optional(),
+  tls: z.strictObject({ ca: path.optional(), cert: path.optional(), key: path.optional() })
+    .refine((t) => !t.cert === !t.key, 'cert and key go together').optional(),
+  filesPerRequest: z.number().int().min(1).max(10_000).optional(),
+  megabytesPerRequest: z.number().int().min(1).max(4096).optional(),
+  parallelRequests: z.number().int().min(1).max(16).optional(),
+  /** How a push confirms delivery: QIDO-RS when offered (auto), QIDO-RS required (find), or not at all. */
+  confirm: z.enum(['auto', 'find', 'none']).default('auto'),
+});
+
+const dimseResearch = peer.extend({
+  /** How a push confirms delivery (src/scu/confirm.ts). */
+  confirm: z.enum(['auto', 'commitment', 'find', 'none']).default('auto'),
+});
+
+export type PeerConfig = z.infer<typeof dimseResearch>;
+export type WebResearchConfig = z.infer<typeof webResearch>;
+export type ResearchConfig = PeerConfig | WebResearchConfig;
+
+export function isWebResearch(research: ResearchConfig): research is WebResearchConfig {
+  return 'url' in research;
+}
+
 /** The config file (dicom-pipeline.json). Every key is optional; defaults are the documented ones. */
 export const configSchema = z.strictObject({
   local: z.strictObject({
@@ -62,9 +97,14 @@ export const configSchema = z.strictObject({
     tls: z.boolean().default(false),
   }).optional(),
   staging: peer.optional(),
-  research: peer.extend({
-    /** How a push confirms delivery (src/scu/confirm.ts). */
-    confirm: z.enum(['auto', 'commitment', 'find', 'none']).default('auto'),
+  /** A DIMSE peer, or a DICOMweb archive (an object with "url"). */
+  research: z.unknown().transform((value, ctx) => {
+    // Chosen by shape, so that a problem is reported against the kind the user meant.
+    const isWeb = !!value && typeof value === 'object' && 'url' in value;
+    const result = (isWeb ? webResearch : dimseResearch).safeParse(value);
+    if (result.success) return result.data as ResearchConfig;
+    for (const issue of result.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path as PropertyKey[] });
+    return z.NEVER;
   }).optional(),
   tls: tls.optional(),
   /** Default number of studies per run (-m overrides). */

@@ -3,6 +3,7 @@ import type { NetworkOptions } from '../scu/options';
 import type { Peer } from '../scu/peer';
 import type { TlsSettings } from '../tls/settings';
 import type { Logger } from '../util/logger';
+import type { WebDestination } from '../web/destination';
 import type { Journal } from './journal';
 import type { ReviewSource } from './review';
 import type { RunDir } from './run-dir';
@@ -18,7 +19,10 @@ export interface Peers {
   /** Our SCP during the pull; with `tls`, its port speaks DICOM TLS only. */
   readonly local: { readonly aet: string; readonly port: number; readonly allowedCallingAets: readonly string[]; readonly tls?: TlsSettings };
   readonly staging: Peer;
+  /** The research PACS when it is a DIMSE peer... */
   readonly research?: Peer;
+  /** ...or when it is a DICOMweb archive (STOW-RS). */
+  readonly researchWeb?: WebDestination;
 }
 
 /** Everything a step needs; built once per run. */

@@ -1,9 +1,10 @@
-import type { PipelineConfig } from '../config/schema';
+import { isWebResearch, type PipelineConfig } from '../config/schema';
 import { PipelineError } from '../errors';
 import { echo } from '../scu/query';
 import type { NetworkOptions } from '../scu/options';
 import { formatPeer, type Peer } from '../scu/peer';
 import { loadTls } from '../tls/settings';
+import { parseWebUrl, type WebDestination } from '../web/destination';
 import type { Peers, RunOptions } from './context';
 
 /**
@@ -15,14 +16,16 @@ export function peersFromConfig(config: PipelineConfig, options: RunOptions, war
   if (!config.local) missing.push('local ({"aet": ..., "port": ...})');
   if (!config.staging) missing.push('staging ({"aet": ..., "host": ..., "port": ...})');
   const pushing = !options.practice && !options.noPush;
-  if (pushing && !config.research) missing.push('research ({"aet": ..., "host": ..., "port": ...}), or run with --no-push or --practice');
+  if (pushing && !config.research) missing.push('research ({"aet": ..., "host": ..., "port": ...} or {"url": "https://.../dicom-web"}), or run with --no-push or --practice');
   if (!config.review) missing.push('review ({"csv": FILE} or {"sqlite": FILE})');
   if (missing.length) throw new PipelineError('E_CONFIG', `the config lacks what a run needs:\n  ${missing.join('\n  ')}`);
-  const tlsUsed = config.local!.tls || config.staging!.tls || (pushing && config.research?.tls);
+  const dimse = config.research && !isWebResearch(config.research) ? config.research : undefined;
+  const web = config.research && isWebResearch(config.research) ? webDestination(config.research) : undefined;
+  const tlsUsed = config.local!.tls || config.staging!.tls || (pushing && dimse?.tls);
   const tls = tlsUsed && config.tls ? loadTls(config.tls, 'the config', warn) : undefined;
   const peerOf = (p: { aet: string; host: string; port: number; tls: boolean }): Peer => ({ aeTitle: p.aet, host: p.host, port: p.port, tls: p.tls ? tls : undefined });
   const staging = peerOf(config.staging!);
-  const research = config.research && peerOf(config.research);
+  const research = dimse && peerOf(dimse);
   if (research && sameEndpoint(staging, research)) {
     throw new PipelineError('E_CONFIG', `research and staging are the same peer (${formatPeer(staging)}): identified data must never be sent back; fix "research" in the config`);
   }
@@ -30,7 +33,13 @@ export function peersFromConfig(config: PipelineConfig, options: RunOptions, war
     local: { aet: config.local!.aet, port: config.local!.port, allowedCallingAets: config.local!.allowedCallingAets ?? [staging.aeTitle], tls: config.local!.tls ? tls : undefined },
     staging,
     research,
+    researchWeb: web,
   };
+}
+
+/** The config's DICOMweb research archive, its URL normalized (no trailing slash). */
+export function webDestination(research: WebDestination): WebDestination {
+  return { ...research, url: parseWebUrl(research.url, 'research.url') };
 }
 
 function sameEndpoint(a: Peer, b: Peer): boolean {

@@ -20,6 +20,8 @@ import { protocolStep } from './steps/protocol';
 import { pullStep } from './steps/pull';
 import { pushStep } from './steps/push';
 import { selectStep } from './steps/select';
+import { checkWebArchive } from '../web/reach';
+import { withWebClient } from '../web/push';
 
 export interface RunRequest {
   readonly config: PipelineConfig;
@@ -138,7 +140,8 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
     const remaining = STEPS.slice(STEPS.indexOf(first));
     const needStaging = remaining.includes('pull');
     const needResearch = remaining.includes('push') && !options.practice && !options.noPush;
-    const echoed = await echoPeers([...(needStaging ? [peers.staging] : []), ...(needResearch ? [peers.research!] : [])], peers.local.aet, ctx.network);
+    const echoed = await echoPeers([...(needStaging ? [peers.staging] : []), ...(needResearch && peers.research ? [peers.research] : [])], peers.local.aet, ctx.network);
+    if (needResearch && peers.researchWeb) echoed.push(await withWebClient(peers.researchWeb, ctx.network, checkWebArchive));
     for (const line of echoed) say(line);
 
     let partial = false;

@@ -4,6 +4,7 @@
  * loopback only. Always stop it (test `after` hook); a process exit handler kills it otherwise.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,6 +39,13 @@ export interface OrthancOptions {
   readonly tls?: OrthancTls;
   /** Extra configuration keys, merged last. */
   readonly config?: Readonly<Record<string, unknown>>;
+  /** The user of RegisteredUsers the helper itself uses when the config turns on authentication. */
+  readonly http?: RestAccess;
+}
+
+export interface RestAccess {
+  readonly user?: string;
+  readonly password?: string;
 }
 
 export interface OrthancInstance {
@@ -56,6 +64,7 @@ export class Orthanc {
     readonly dir: string,
     private readonly child: ChildProcess,
     private readonly logFile: string,
+    private readonly access: RestAccess,
   ) {}
 
   static async start(options: OrthancOptions): Promise<Orthanc> {
@@ -93,7 +102,7 @@ export class Orthanc {
       stdio: 'ignore',
     });
     track(child);
-    const orthanc = new Orthanc(options.aeTitle, dicomPort, httpPort, dir, child, logFile);
+    const orthanc = new Orthanc(options.aeTitle, dicomPort, httpPort, dir, child, logFile, options.http ?? {});
     await orthanc.waitReady(15_000);
     return orthanc;
   }
@@ -120,13 +129,31 @@ export class Orthanc {
     }
   }
 
+  /** Base URL of its HTTP server. */
+  get httpUrl(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
   async rest<T = unknown>(method: string, path: string, body?: Buffer | string | object): Promise<T> {
     const payload = body === undefined ? undefined : Buffer.isBuffer(body) || typeof body === 'string' ? body : JSON.stringify(body);
-    const res = await fetch(`http://127.0.0.1:${this.httpPort}${path}`, { method, body: payload });
-    const bytes = Buffer.from(await res.arrayBuffer());
-    if (!res.ok) throw new Error(`Orthanc ${method} ${path}: HTTP ${res.status} ${bytes.toString('utf8').slice(0, 300)}`);
-    const type = res.headers.get('content-type') ?? '';
-    return (type.includes('json') ? JSON.parse(bytes.toString('utf8')) : bytes) as T;
+    const res = await this.send(method, path, payload);
+    if (res.status < 200 || res.status >= 300) throw new Error(`Orthanc ${method} ${path}: HTTP ${res.status} ${res.body.toString('utf8').slice(0, 300)}`);
+    return (res.type.includes('json') ? JSON.parse(res.body.toString('utf8')) : res.body) as T;
+  }
+
+  private send(method: string, path: string, payload?: Buffer | string): Promise<{ status: number; type: string; body: Buffer }> {
+    const { user, password } = this.access;
+    const headers: Record<string, string> = user ? { authorization: `Basic ${Buffer.from(`${user}:${password ?? ''}`).toString('base64')}` } : {};
+    return new Promise((resolve, reject) => {
+      const req = http.request(`${this.httpUrl}${path}`, { method, headers, agent: false }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? ''), body: Buffer.concat(chunks) }));
+      });
+      req.on('error', reject);
+      req.end(payload);
+    });
   }
 
   /** Stores a DICOM file through REST; returns Orthanc's instance id. */

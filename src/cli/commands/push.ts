@@ -8,8 +8,10 @@ import { formatPeer, parsePeer, validateAeTitle, validatePort } from '../../scu/
 import { createLogger } from '../../util/logger';
 import { createProgress } from '../../util/progress';
 import { addNetworkFlags, addTlsFlags, DEFAULT_CALLING_AET, networkFromFlags, positiveNumber, tlsFromFlags, type NetworkFlags, type TlsFlags } from './network-common';
+import { isWebUrl } from '../../web/destination';
+import { addWebPushFlags, pushToWeb, refuseWebFlags, type WebPushFlags } from './push-web';
 
-interface PushFlags extends NetworkFlags, TlsFlags {
+interface PushFlags extends NetworkFlags, TlsFlags, WebPushFlags {
   aet?: string;
   port?: string;
   host?: string;
@@ -37,11 +39,11 @@ function confirmMode(text: string | undefined): ConfirmMode {
 }
 
 export function register(program: Command): void {
-  addTlsFlags(addNetworkFlags(
+  addTlsFlags(addWebPushFlags(addNetworkFlags(
     program
       .command('push')
-      .description("C-STORE every DICOM file under <dir> (the files' own bytes), then confirm delivery (storage commitment, C-FIND, or none)")
-      .argument('<peer>', 'AE@host:port of the destination')
+      .description("C-STORE (or STOW-RS, to a DICOMweb URL) every DICOM file under <dir> (the files' own bytes), then confirm each instance with C-FIND (or QIDO-RS)")
+      .argument('<peer>', 'AE@host:port of the destination, or the base URL of a DICOMweb archive (https://host/dicom-web)')
       .argument('<dir>', 'directory of DICOM Part-10 files (searched recursively)')
       .option('--aet <ae>', `our AE title: calling AE, and where storage commitment reports are sent (default ${DEFAULT_CALLING_AET})`)
       .option('--port <n>', 'port of our SCP for storage commitment reports, as declared for --aet at the archive (needed for --confirm commitment)')
@@ -52,7 +54,13 @@ export function register(program: Command): void {
       .option('--requests-per-association <n>', 'C-STOREs per association before a new one (default 1000)')
       .option('--retries <n>', 'attempts after transient failures (default 3)')
       .option('--json', 'print the report as JSON (each file with its status and how it was confirmed)'),
-  )).action(async (peerText: string, dir: string, flags: PushFlags) => {
+  ))).action(async (peerText: string, dir: string, flags: PushFlags) => {
+    if (isWebUrl(peerText)) {
+      const parallel = positiveNumber(flags.associations, '--associations', true);
+      await pushToWeb(peerText, dir, flags, networkFromFlags(flags, { associations: parallel || undefined }));
+      return;
+    }
+    refuseWebFlags(flags);
     const peer = { ...parsePeer(peerText), tls: tlsFromFlags(flags) };
     const associations = positiveNumber(flags.associations, '--associations', true);
     const perAssociation = positiveNumber(flags.requestsPerAssociation, '--requests-per-association', true);
