@@ -3,7 +3,7 @@ import { appendDurably } from '../util/append-durable';
 
 /**
  * What happened to one instance, in order: received → anonymized | quarantined → verified → pushed →
- * confirmed (detail: how, "storage commitment" or "C-FIND") | delivered (stored and counted as
+ * confirmed (detail: how, "storage commitment", "C-FIND" or "QIDO-RS") | delivered (stored and counted as
  * delivered without a confirmation: research.confirm none, or auto with no way to confirm; detail: why).
  */
 export type JournalEvent = 'received' | 'anonymized' | 'quarantined' | 'verified' | 'pushed' | 'confirmed' | 'delivered' | 'push-failed';

@@ -15,7 +15,7 @@ import { FIND_CONTEXTS, withAssociation } from './session';
 
 export const CONFIRM_MODES = ['auto', 'commitment', 'find', 'none'] as const;
 export type ConfirmMode = (typeof CONFIRM_MODES)[number];
-export type ConfirmedBy = 'storage commitment' | 'C-FIND';
+export type ConfirmedBy = 'storage commitment' | 'C-FIND' | 'QIDO-RS';
 
 /** Rounds of re-sending instances the archive reported as failed in its commitment report. */
 export const COMMITMENT_RESENDS = 2;

@@ -62,9 +62,11 @@ export function summaryLines(t: PushTotals): string[] {
  * 0: every file delivered; 3: some not; nothing stored at all (every store refused) is the step's
  * failure, thrown as an error naming the peer and the first cause.
  */
-export function pushExitCode(t: PushTotals, peer: Peer, firstFailure?: string): 0 | 3 {
+export function pushExitCode(t: PushTotals, peer: Peer | string, firstFailure?: string): 0 | 3 {
   if (t.files > 0 && t.stored === 0) {
-    throw new PipelineError('E_DIMSE', `${formatPeer(peer)} stored none of ${t.files} files${firstFailure ? `: ${firstFailure}` : ''}; check that it accepts these SOP classes and transfer syntaxes from our AE title`);
+    // A DICOMweb archive is named by its URL; the hint about contexts and AE titles is DIMSE's.
+    const hint = typeof peer === 'string' ? '' : '; check that it accepts these SOP classes and transfer syntaxes from our AE title';
+    throw new PipelineError(typeof peer === 'string' ? 'E_NETWORK' : 'E_DIMSE', `${typeof peer === 'string' ? peer : formatPeer(peer)} stored none of ${t.files} files${firstFailure ? `: ${firstFailure}` : ''}${hint}`);
   }
   return t.delivered === t.files ? 0 : 3;
 }

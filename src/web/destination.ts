@@ -17,7 +17,8 @@ export interface WebTls {
   readonly key?: string;
 }
 
-export type ConfirmMode = 'auto' | 'find' | 'none';
+/** How a push to a DICOMweb archive confirms delivery (storage commitment is DIMSE-only). */
+export type WebConfirmMode = 'auto' | 'find' | 'none';
 
 export interface WebDestination {
   /** Base URL of the DICOMweb service, e.g. https://archive.example.org/dicom-web (no trailing slash). */
@@ -31,7 +32,7 @@ export interface WebDestination {
   /** STOW-RS requests in flight at once (default: network.associations). */
   readonly parallelRequests?: number;
   /** auto: QIDO-RS when the archive offers it; find: QIDO-RS required; none: no confirmation. */
-  readonly confirm?: ConfirmMode;
+  readonly confirm?: WebConfirmMode;
 }
 
 export const WEB_DEFAULTS = Object.freeze({ filesPerRequest: 50, megabytesPerRequest: 64 });

@@ -18,9 +18,12 @@ export interface Unsendable {
   readonly reason: string;
 }
 
-/** Every regular file under dir (hidden files skipped, links not followed), sorted; an empty dir is a usage error. */
-export function listWebItems(dir: string): { items: WebItem[]; unsendable: Unsendable[] } {
-  const paths = fg.sync('**/*', { cwd: dir, absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: false }).sort();
+/**
+ * The given files, or every regular file under dir (hidden files skipped, links not followed),
+ * sorted; nothing to push is a usage error.
+ */
+export function listWebItems(dir: string, only?: readonly string[]): { items: WebItem[]; unsendable: Unsendable[] } {
+  const paths = only ? [...only].sort() : fg.sync('**/*', { cwd: dir, absolute: true, onlyFiles: true, dot: false, followSymbolicLinks: false }).sort();
   if (paths.length === 0) throw new PipelineError('E_USAGE', `no files to push under ${dir}`);
   const items: WebItem[] = [];
   const unsendable: Unsendable[] = [];

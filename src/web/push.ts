@@ -2,10 +2,11 @@
  * push to a DICOMweb archive: every Part-10 file under a directory is sent with STOW-RS (its bytes
  * as on disk, batched by count and size, a few requests in flight), then confirmed with QIDO-RS
  * (auto: when the archive offers it; find: required; none: not asked). The report has the same
- * shape as the DIMSE push's, plus how the instances were confirmed.
+ * shape as the DIMSE push's (src/scu/push.ts), plus the archive's URL.
  */
+import type { ConfirmMode } from '../scu/confirm';
 import type { NetworkOptions } from '../scu/options';
-import type { PushFailure, PushReport } from '../scu/push';
+import type { PushedFile, PushFailure, PushReport } from '../scu/push';
 import { errorMessage } from '../errors';
 import { silentLogger, type Logger } from '../util/logger';
 import { createCredential } from './credentials';
@@ -19,6 +20,8 @@ import { stowBatch } from './stow';
 export interface WebPushOptions {
   readonly destination: WebDestination;
   readonly dir: string;
+  /** Push only these files (absolute paths under dir) instead of every file under dir. */
+  readonly files?: readonly string[];
   readonly network: NetworkOptions;
   readonly logger?: Logger;
   readonly onProgress?: (done: number, total: number) => void;
@@ -26,13 +29,9 @@ export interface WebPushOptions {
   readonly client?: WebClient;
 }
 
+/** The DIMSE push's report (stored / confirmed / unconfirmed / failed, per file), plus the archive's URL. */
 export interface WebPushReport extends PushReport {
-  /** The archive's base URL. */
   readonly destination: string;
-  /** How stored instances were confirmed, or why they were not. */
-  readonly confirmation: string;
-  /** Stored and accepted without confirmation (confirm "none", or "auto" where QIDO-RS is not offered). */
-  readonly storedUnconfirmed: readonly string[];
 }
 
 export function openWebClient(destination: WebDestination, network: NetworkOptions): WebClient {
@@ -67,7 +66,7 @@ export async function pushWeb(options: WebPushOptions): Promise<WebPushReport> {
 async function pushWith(client: WebClient, options: WebPushOptions): Promise<WebPushReport> {
   const logger = options.logger ?? silentLogger;
   const dest = options.destination;
-  const { items, unsendable } = listWebItems(options.dir);
+  const { items, unsendable } = listWebItems(options.dir, options.files);
   const failed: PushFailure[] = [...unsendable];
   const stored: WebItem[] = [];
   let warnings = 0;
@@ -111,64 +110,87 @@ async function pushWith(client: WebClient, options: WebPushOptions): Promise<Web
   await Promise.all(Array.from({ length: parallelism(dest, options.network) }, worker));
   if (fatal !== undefined) throw fatal;
 
-  const confirmed = await confirm(client, dest.confirm ?? 'auto', stored, options.network, logger);
-  return {
-    files: total,
-    stored: stored.length,
-    warnings,
-    failed,
-    confirmed: confirmed.confirmed,
-    unconfirmed: confirmed.unconfirmed,
-    complete: failed.length === 0 && confirmed.unconfirmed.length === 0,
-    destination: client.url,
-    confirmation: confirmed.how,
-    storedUnconfirmed: confirmed.accepted,
-  };
+  const mode = dest.confirm ?? 'auto';
+  const confirmation = await confirm(client, mode, stored, options.network, logger);
+  return { ...report(total, mode, stored.length, warnings, failed, confirmation, [...unsendable, ...items].map((i) => i.path)), destination: client.url };
 }
 
 interface Confirmation {
-  readonly confirmed: number;
-  /** Stored per the answer but absent from the listing, or not checkable while confirmation was required. */
-  readonly unconfirmed: string[];
-  readonly accepted: string[];
-  readonly how: string;
+  readonly confirmed: ReadonlySet<string>;
+  /** path → why not confirmed, and whether it counts as delivered all the same. */
+  readonly unconfirmed: ReadonlyMap<string, { why: string; delivered: boolean }>;
+  readonly warning?: string;
 }
 
-async function confirm(client: WebClient, mode: 'auto' | 'find' | 'none', stored: readonly WebItem[], network: NetworkOptions, logger: Logger): Promise<Confirmation> {
-  if (stored.length === 0) return { confirmed: 0, unconfirmed: [], accepted: [], how: 'nothing stored' };
-  if (mode === 'none') return { confirmed: 0, unconfirmed: [], accepted: stored.map((i) => i.path), how: 'not asked (confirm: none)' };
+/** Per file, in the DIMSE push's terms (src/scu/push.ts), so that summaries, journal and exit codes are shared. */
+function report(total: number, mode: ConfirmMode, stored: number, warnings: number, failed: readonly PushFailure[], c: Confirmation, paths: readonly string[]): PushReport {
+  const failedPaths = new Map(failed.map((f) => [f.path, f.reason]));
+  const results: PushedFile[] = [];
+  for (const path of paths) {
+    const reason = failedPaths.get(path);
+    const unconfirmed = c.unconfirmed.get(path);
+    if (reason !== undefined) results.push({ path, status: 'failed', reason, delivered: false });
+    else if (c.confirmed.has(path)) results.push({ path, status: 'confirmed', confirmedBy: 'QIDO-RS', delivered: true });
+    else if (unconfirmed && mode === 'none') results.push({ path, status: 'stored', delivered: true });
+    else if (unconfirmed) results.push({ path, status: 'unconfirmed', reason: unconfirmed.why, delivered: unconfirmed.delivered });
+  }
+  const delivered = results.filter((r) => r.delivered).length;
+  return {
+    files: total,
+    confirm: mode,
+    stored,
+    warnings,
+    failed,
+    confirmed: c.confirmed.size,
+    confirmedBy: c.confirmed.size ? { 'QIDO-RS': c.confirmed.size } : {},
+    // STOW-RS sends every file in its own transfer syntax: nothing is converted.
+    converted: 0,
+    unconfirmed: results.filter((r) => r.status === 'unconfirmed').map((r) => ({ path: r.path, reason: r.reason!, delivered: r.delivered })),
+    delivered,
+    complete: delivered === total,
+    warning: c.warning,
+    results,
+  };
+}
+
+/**
+ * QIDO-RS per study: every instance the STOW-RS answer called stored must be listed. As for C-FIND
+ * (src/scu/confirm.ts): an archive that does not offer QIDO-RS to us, or keeps failing it, leaves the
+ * instances unconfirmed, counted as delivered under auto (with a warning) and not under find.
+ */
+async function confirm(client: WebClient, mode: ConfirmMode, stored: readonly WebItem[], network: NetworkOptions, logger: Logger): Promise<Confirmation> {
+  const confirmed = new Set<string>();
+  const unconfirmed = new Map<string, { why: string; delivered: boolean }>();
+  if (mode === 'none') {
+    for (const item of stored) unconfirmed.set(item.path, { why: 'not asked for (confirm: none)', delivered: true });
+    return { confirmed, unconfirmed };
+  }
   const byStudy = new Map<string, WebItem[]>();
   for (const item of stored) byStudy.set(item.studyInstanceUid, [...(byStudy.get(item.studyInstanceUid) ?? []), item]);
-  const out: Confirmation = { confirmed: 0, unconfirmed: [], accepted: [], how: 'QIDO-RS at the destination' };
-  let how = out.how;
-  let confirmed = 0;
+  let warning: string | undefined;
   for (const [study, list] of byStudy) {
     const listing = await listWithRetries(client, study, network, logger);
-    if (listing.kind === 'failed') {
-      how = listing.why;
-      out.unconfirmed.push(...list.map((i) => i.path));
-      continue;
-    }
     if (listing.kind === 'unavailable') {
-      how = mode === 'auto' ? `stored, unconfirmed: ${listing.why}` : `required but impossible: ${listing.why}`;
-      (mode === 'auto' ? out.accepted : out.unconfirmed).push(...list.map((i) => i.path));
+      const auto = mode === 'auto';
+      const why = auto ? `the archive offers no way to confirm: ${listing.why}` : listing.why;
+      for (const item of list) unconfirmed.set(item.path, { why, delivered: auto });
+      if (auto) warning = `stored but unconfirmed: ${why}`;
       continue;
     }
     for (const item of list) {
-      if (listing.sopInstanceUids.has(item.sopInstanceUid)) confirmed++;
-      else out.unconfirmed.push(item.path);
+      if (listing.sopInstanceUids.has(item.sopInstanceUid)) confirmed.add(item.path);
+      else unconfirmed.set(item.path, { why: "stored per the STOW-RS answer, but absent from the archive's QIDO-RS", delivered: false });
     }
   }
-  return { ...out, confirmed, how };
+  return { confirmed, unconfirmed, warning };
 }
 
-/** An archive that offers QIDO-RS but keeps failing leaves the instances unconfirmed (not accepted). */
-async function listWithRetries(client: WebClient, study: string, network: NetworkOptions, logger: Logger): Promise<StudyListing | { kind: 'failed'; why: string }> {
+async function listWithRetries(client: WebClient, study: string, network: NetworkOptions, logger: Logger): Promise<StudyListing> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await listStudyInstances(client, study);
     } catch (err) {
-      if (attempt >= network.retries) return { kind: 'failed', why: `QIDO-RS failed: ${errorMessage(err)}` };
+      if (attempt >= network.retries) return { kind: 'unavailable', why: `QIDO-RS failed: ${errorMessage(err)}` };
       logger.warn({ attempt: attempt + 1, why: errorMessage(err) }, 'retrying a QIDO-RS request');
       await sleep(retryDelayMs(attempt, network.retryBackoffMs));
     }

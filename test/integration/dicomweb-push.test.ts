@@ -45,8 +45,8 @@ test('push URL DIR: STOW-RS in batches, every file stored byte for byte, confirm
   await web.orthanc.clear();
   const res = await runCliAsync(['push', web.url, good, ...auth(), '--files-per-request', '3', '--associations', '2']);
   assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
-  assert.match(res.stdout, new RegExp(`stored:\\s+${COUNT}\\b`));
-  assert.match(res.stdout, new RegExp(`confirmed:\\s+${COUNT} \\(QIDO-RS at the destination\\)`));
+  assert.match(res.stdout, new RegExp(`^stored: ${COUNT}$`, 'm'));
+  assert.match(res.stdout, new RegExp(`^confirmed: ${COUNT} \\(QIDO-RS\\)$`, 'm'));
   const stored = await web.orthanc.instances();
   assert.equal(stored.length, COUNT);
   const sent = new Set(writeStudy(join(dir, 'copy'), STUDY, COUNT).map((p) => readFileSync(p).toString('base64')));
@@ -88,9 +88,10 @@ test('an instance the archive refuses is reported with its Failure Reason; exit 
   writeFileSync(join(mixed, '3.dcm'), Buffer.concat(encodePart10(file.meta, file.dataset, file.transferSyntax)));
   const res = await runCliAsync(['push', web.url, mixed, ...auth()]);
   assert.equal(res.code, 3, `${res.stdout}\n${res.stderr}`);
-  assert.match(res.stdout, /stored:\s+2\b/);
-  assert.match(res.stdout, /failed:\s+1\n\s+\S+3\.dcm: refused by the archive: Failure Reason 0xC000 cannot understand \(HTTP 400 Bad Request\)/);
-  assert.match(res.stderr, /1 of 3 files not stored at http:\/\/127\.0\.0\.1/);
+  assert.match(res.stdout, /^stored: 2$/m);
+  assert.match(res.stdout, /^failed: 1$/m);
+  assert.match(res.stdout, /^\s+\S+3\.dcm: refused by the archive: Failure Reason 0xC000 cannot understand \(HTTP 400 Bad Request\)$/m);
+  assert.match(res.stderr, /1 of 3 files not delivered to http:\/\/127\.0\.0\.1/);
   assert.equal((await web.orthanc.instanceIds()).length, 2);
 });
 
@@ -127,16 +128,18 @@ test('stored per STOW-RS but absent from QIDO-RS: unconfirmed, exit 3; no QIDO-R
   try {
     const dropped = await runCliAsync(['push', filtering.url, good, ...auth(filtering)]);
     assert.equal(dropped.code, 3, `${dropped.stdout}\n${dropped.stderr}`);
-    assert.match(dropped.stdout, /confirmed:\s+6 /);
-    assert.match(dropped.stdout, /unconfirmed: 1 \(stored per the STOW-RS answer, absent from the QIDO-RS listing\)\n\s+\S+\/2\.dcm/);
+    assert.match(dropped.stdout, /^confirmed: 6 \(QIDO-RS\)$/m);
+    assert.match(dropped.stdout, /^unconfirmed: 1 \(stored per the STOW-RS answer, but absent from the archive's QIDO-RS\) \[not delivered\]$/m);
+    assert.match(dropped.stdout, /^\s+\S+\/2\.dcm: unconfirmed: stored per the STOW-RS answer/m);
     const noQido = join(dir, 'no-qido');
     writeStudy(noQido, '1.2.826.0.1.3680043.10.99.9', 2);
     const auto = await runCliAsync(['push', filtering.url, noQido, ...auth(filtering)]);
     assert.equal(auto.code, 0, `${auto.stdout}\n${auto.stderr}`);
-    assert.match(auto.stdout, /unconfirmed: 2 \(stored, unconfirmed: QIDO-RS answered HTTP 403\)/);
+    assert.match(auto.stdout, /^unconfirmed: 2 \(the archive offers no way to confirm: QIDO-RS answered HTTP 403\)$/m);
+    assert.match(auto.stderr, /warning: stored but unconfirmed: the archive offers no way to confirm: QIDO-RS answered HTTP 403/);
     const find = await runCliAsync(['push', filtering.url, noQido, ...auth(filtering), '--confirm', 'find']);
     assert.equal(find.code, 3, `${find.stdout}\n${find.stderr}`);
-    assert.match(find.stdout, /unconfirmed: 2 \(required but impossible: QIDO-RS answered HTTP 403\)/);
+    assert.match(find.stdout, /^unconfirmed: 2 \(QIDO-RS answered HTTP 403\) \[not delivered\]$/m);
   } finally {
     await filtering.stop();
   }

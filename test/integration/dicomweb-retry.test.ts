@@ -78,7 +78,7 @@ test('503, 429 (Retry-After) and a cut connection are retried: everything stored
   try {
     const res = await push(proxy.url(), 3);
     assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
-    assert.match(res.stdout, /confirmed:\s+4 /);
+    assert.match(res.stdout, /^confirmed: 4 \(QIDO-RS\)$/m);
     assert.equal(proxy.posts, 2 + 3, 'two requests, three of their attempts refused');
     assert.match(res.stderr, /retrying a STOW-RS request/);
     assert.equal((await web.orthanc.instanceIds()).length, 4);
@@ -93,8 +93,9 @@ test('an archive that stays unavailable: the files fail naming the status and th
   try {
     const res = await push(proxy.url(), 1);
     assert.equal(res.code, 3, `${res.stdout}\n${res.stderr}`);
-    assert.match(res.stdout, /stored:\s+2\b/);
-    assert.match(res.stdout, /failed:\s+2\n\s+\S+: HTTP 503 Service Unavailable from http:\/\/127\.0\.0\.1:\d+\/dicom-web \(after 2 attempts\)/);
+    assert.match(res.stdout, /^stored: 2$/m);
+    assert.match(res.stdout, /^failed: 2$/m);
+    assert.match(res.stdout, /^\s+\S+: HTTP 503 Service Unavailable from http:\/\/127\.0\.0\.1:\d+\/dicom-web \(after 2 attempts\)$/m);
   } finally {
     await proxy.stop();
   }

@@ -4,7 +4,7 @@ import { PipelineError } from '../../errors';
 import { CONFIRM_MODES, type ConfirmMode } from '../../scu/confirm';
 import { push, type PushReport } from '../../scu/push';
 import { pushExitCode, summaryLines, totalsOf } from '../../scu/push-summary';
-import { formatPeer, parsePeer, validateAeTitle, validatePort } from '../../scu/peer';
+import { formatPeer, parsePeer, validateAeTitle, validatePort, type Peer } from '../../scu/peer';
 import { createLogger } from '../../util/logger';
 import { createProgress } from '../../util/progress';
 import { addNetworkFlags, addTlsFlags, DEFAULT_CALLING_AET, networkFromFlags, positiveNumber, tlsFromFlags, type NetworkFlags, type TlsFlags } from './network-common';
@@ -48,24 +48,25 @@ export function register(program: Command): void {
       .option('--aet <ae>', `our AE title: calling AE, and where storage commitment reports are sent (default ${DEFAULT_CALLING_AET})`)
       .option('--port <n>', 'port of our SCP for storage commitment reports, as declared for --aet at the archive (needed for --confirm commitment)')
       .option('--host <address>', 'bind address of that SCP (default: all interfaces)')
-      .option('--confirm <how>', `auto (default), commitment, find or none`)
+      .option('--confirm <how>', 'auto (default), commitment, find or none (DICOMweb: auto, find or none)')
       .option('--commitment-timeout <s>', 'seconds to wait for storage commitment reports (default 600)')
-      .option('--associations <n>', 'parallel associations (default 2)')
+      .option('--associations <n>', 'parallel associations, or STOW-RS requests in flight (default 2)')
       .option('--requests-per-association <n>', 'C-STOREs per association before a new one (default 1000)')
       .option('--retries <n>', 'attempts after transient failures (default 3)')
       .option('--json', 'print the report as JSON (each file with its status and how it was confirmed)'),
   ))).action(async (peerText: string, dir: string, flags: PushFlags) => {
+    const confirm = confirmMode(flags.confirm);
+    const associations = positiveNumber(flags.associations, '--associations', true);
     if (isWebUrl(peerText)) {
-      const parallel = positiveNumber(flags.associations, '--associations', true);
-      await pushToWeb(peerText, dir, flags, networkFromFlags(flags, { associations: parallel || undefined }));
+      if (confirm === 'commitment') throw new PipelineError('E_USAGE', '--confirm commitment is a DIMSE service: a DICOMweb archive is confirmed with QIDO-RS (auto, find) or not at all (none)');
+      const report = await pushToWeb(peerText, dir, flags, confirm, networkFromFlags(flags, { associations: associations || undefined }));
+      finish(report, report.destination, flags);
       return;
     }
     refuseWebFlags(flags);
     const peer = { ...parsePeer(peerText), tls: tlsFromFlags(flags) };
-    const associations = positiveNumber(flags.associations, '--associations', true);
     const perAssociation = positiveNumber(flags.requestsPerAssociation, '--requests-per-association', true);
     const commitmentTimeout = positiveNumber(flags.commitmentTimeout, '--commitment-timeout');
-    const confirm = confirmMode(flags.confirm);
     const aet = validateAeTitle(flags.aet ?? DEFAULT_CALLING_AET, '--aet');
     const port = flags.port === undefined ? undefined : validatePort(flags.port, '--port');
     if (confirm === 'commitment' && port === undefined) {
@@ -94,12 +95,18 @@ export function register(program: Command): void {
       progress.stop();
       confirming.stop();
     }
-    process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatPushReport(report)) + '\n');
-    if (report.warning) process.stderr.write(`dicom-pipeline: warning: ${report.warning}\n`);
-    const code = pushExitCode(totalsOf([report]), peer, report.failed[0]?.reason);
-    if (code !== 0) {
-      process.stderr.write(`dicom-pipeline: ${report.files - report.delivered} of ${report.files} files not delivered to ${formatPeer(peer)} (listed above)\n`);
-      process.exitCode = code;
-    }
+    finish(report, peer, flags);
   });
+}
+
+/** The report, the warning, and the exit code: the same for a DIMSE peer and a DICOMweb archive. */
+function finish(report: PushReport, destination: Peer | string, flags: PushFlags): void {
+  process.stdout.write((flags.json ? JSON.stringify(report, null, 2) : formatPushReport(report)) + '\n');
+  if (report.warning) process.stderr.write(`dicom-pipeline: warning: ${report.warning}\n`);
+  const code = pushExitCode(totalsOf([report]), destination, report.failed[0]?.reason);
+  if (code !== 0) {
+    const name = typeof destination === 'string' ? destination : formatPeer(destination);
+    process.stderr.write(`dicom-pipeline: ${report.files - report.delivered} of ${report.files} files not delivered to ${name} (listed above)\n`);
+    process.exitCode = code;
+  }
 }

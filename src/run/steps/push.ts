@@ -2,6 +2,7 @@ import { basename } from 'node:path';
 import { push, type PushReport } from '../../scu/push';
 import { pushExitCode, summaryLines, totalsOf } from '../../scu/push-summary';
 import { createProgress } from '../../util/progress';
+import { openWebClient, pushWeb } from '../../web/push';
 import { crashPoint } from '../crash-point';
 import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
 import type { JournalEntry } from '../journal';
@@ -14,13 +15,14 @@ export interface PushStepResult extends StepOutcome {
 }
 
 /**
- * C-STORE each complete, anonymized study from to_production (only there: nothing identified can be
- * sent), then confirm as research.confirm says (storage commitment: the archive's reports come to
+ * C-STORE (or STOW-RS, to a DICOMweb archive) each complete, anonymized study from to_production
+ * (only there: nothing identified can be sent), then confirm as research.confirm says (DICOMweb: QIDO-RS) (storage commitment: the archive's reports come to
  * our local AE and port, served meanwhile for commitment only). Instances delivered by an earlier
  * attempt are never sent again; each instance's outcome is journaled as soon as it is known.
  */
 export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
-  const research = ctx.peers.research!;
+  const research = ctx.peers.research;
+  const web = ctx.peers.researchWeb;
   const confirm = ctx.config.research?.confirm ?? 'auto';
   const delivered = ctx.journal.deliveredInstances();
   const plans = studyPlans(ctx).filter((p) => !p.blocked && p.files.length > 0);
@@ -35,24 +37,30 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
   // auto: once commitment did not work with the research PACS (e.g. it cannot connect back, 30 s
   // each time), the next studies go straight to C-FIND.
   let commitmentUnusable: string | undefined;
+  // One HTTP client (keep-alive connections, credential) for every study of the run.
+  const client = web && openWebClient(web, ctx.network);
   try {
     for (const { plan, files } of todo) {
-      const report = await push({
-        peer: research,
-        dir: ctx.run.file(`${RUN_FILES.toProduction}/${plan.anonymized}`),
-        files,
-        callingAet: ctx.peers.local.aet,
-        network: ctx.network,
-        confirm,
-        commitmentEndpoint: confirm === 'auto' || confirm === 'commitment' ? { aeTitle: ctx.peers.local.aet, port: ctx.peers.local.port, tls: ctx.peers.local.tls } : undefined,
-        commitmentUnusable,
-        logger: ctx.logger,
-        onProgress: (done) => {
-          progress.update(sent + done, total);
-          crashPoint('push', sent + done);
-        },
-        onConfirmProgress: (done, of, how) => confirming.update(done, of, `${how}, study ${reports.length + 1}/${todo.length}`),
-      });
+      const dir = ctx.run.file(`${RUN_FILES.toProduction}/${plan.anonymized}`);
+      const onProgress = (done: number): void => {
+        progress.update(sent + done, total);
+        crashPoint('push', sent + done);
+      };
+      const report = client
+        ? await pushWeb({ destination: web!, client, dir, files, network: ctx.network, logger: ctx.logger, onProgress })
+        : await push({
+            peer: research!,
+            dir,
+            files,
+            callingAet: ctx.peers.local.aet,
+            network: ctx.network,
+            confirm,
+            commitmentEndpoint: confirm === 'auto' || confirm === 'commitment' ? { aeTitle: ctx.peers.local.aet, port: ctx.peers.local.port, tls: ctx.peers.local.tls } : undefined,
+            commitmentUnusable,
+            logger: ctx.logger,
+            onProgress,
+            onConfirmProgress: (done, of, how) => confirming.update(done, of, `${how}, study ${reports.length + 1}/${todo.length}`),
+          });
       sent += files.length;
       commitmentUnusable ??= report.commitmentUnusable;
       reports.push({ study: plan.anonymized!, report });
@@ -61,6 +69,7 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
   } finally {
     progress.stop();
     confirming.stop();
+    client?.close();
   }
   const lines = reports.map(({ study, report }) =>
     `${study}: ${report.files} files, ${summaryLines(totalsOf([report])).join(', ')}` +
@@ -74,7 +83,7 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
   }
   const totals = totalsOf(reports.map((r) => r.report));
   const firstProblem = reports.flatMap((r) => r.report.results).find((f) => !f.delivered)?.reason;
-  const code = pushExitCode(totals, research, firstProblem);
+  const code = pushExitCode(totals, web ? web.url : research!, firstProblem);
   ctx.run.overview(`Push completed at ${overviewTime()}`);
   ctx.run.overview(`Pushed: ${summaryLines(totals).join(', ')}`);
   const notDelivered = reports.filter((r) => !r.report.complete).length;
