@@ -64,8 +64,13 @@ const webResearch = z.strictObject({
     z.strictObject({ basic: z.strictObject({ user: z.string().min(1).regex(/^[^:]*$/, 'no colon in a Basic user name'), passwordFile: path }) }),
     z.strictObject({ bearer: z.union([z.strictObject({ tokenFile: path }), z.strictObject({ tokenCommand: path })]) }),
   ], { error: 'expected {"basic": {"user": ..., "passwordFile": ...}}, {"bearer": {"tokenFile": ...}} or {"bearer": {"tokenCommand": ...}}' }).optional(),
-  tls: z.strictObject({ ca: path.optional(), cert: path.optional(), key: path.optional() })
-    .refine((t) => !t.cert === !t.key, 'cert and key go together').optional(),
+  tls: z.strictObject({
+    ca: path.optional(),
+    cert: path.optional(),
+    key: path.optional(),
+    minVersion: z.enum(['TLSv1.2', 'TLSv1.3']).optional(),
+    checkHostname: z.boolean().optional(),
+  }).refine((t) => !t.cert === !t.key, 'cert and key go together').optional(),
   filesPerRequest: z.number().int().min(1).max(10_000).optional(),
   megabytesPerRequest: z.number().int().min(1).max(4096).optional(),
   parallelRequests: z.number().int().min(1).max(16).optional(),
@@ -149,7 +154,9 @@ export const configSchema = z.strictObject({
 }).superRefine((config, ctx) => {
   // Whoever says "tls": true needs the tls block; our SCP also needs a certificate to present.
   for (const name of ['local', 'staging', 'research'] as const) {
-    if (config[name]?.tls && !config.tls) ctx.addIssue({ code: 'custom', path: ['tls'], message: `required by ${name}.tls: give at least {"ca": FILE}, and "cert" and "key"` });
+    // A DICOMweb research archive has its own "tls" object (HTTPS), not DICOM TLS.
+    const dicomTls = config[name]?.tls === true;
+    if (dicomTls && !config.tls) ctx.addIssue({ code: 'custom', path: ['tls'], message: `required by ${name}.tls: give at least {"ca": FILE}, and "cert" and "key"` });
   }
   if (config.local?.tls && config.tls && (!config.tls.cert || !config.tls.key)) {
     ctx.addIssue({ code: 'custom', path: ['tls'], message: 'local.tls needs "cert" and "key": our SCP presents them to staging' });

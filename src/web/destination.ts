@@ -15,6 +15,10 @@ export interface WebTls {
   /** Our client certificate and its key (PEM), for archives that require mutual TLS. */
   readonly cert?: string;
   readonly key?: string;
+  /** Lowest TLS version (default: Node's, 1.2). */
+  readonly minVersion?: 'TLSv1.2' | 'TLSv1.3';
+  /** false: the certificate need not name the host (its chain is still verified). */
+  readonly checkHostname?: boolean;
 }
 
 /** How a push to a DICOMweb archive confirms delivery (storage commitment is DIMSE-only). */

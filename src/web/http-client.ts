@@ -75,6 +75,8 @@ export class WebClient {
           ca: readPem(options.tls?.ca, 'CA bundle (research.tls.ca)'),
           cert: readPem(options.tls?.cert, 'client certificate (research.tls.cert)'),
           key: readPem(options.tls?.key, 'client key (research.tls.key)'),
+          minVersion: options.tls?.minVersion,
+          ...(options.tls?.checkHostname === false ? { checkServerIdentity: () => undefined } : {}),
         })
       : new http.Agent(common);
   }

@@ -7,15 +7,13 @@ import { createLogger } from '../../util/logger';
 import { createProgress } from '../../util/progress';
 import { parseWebUrl, type WebAuth, type WebConfirmMode, type WebDestination } from '../../web/destination';
 import { pushWeb, type WebPushReport } from '../../web/push';
-import { positiveNumber } from './network-common';
+import { positiveNumber, type TlsFlags } from './network-common';
 
-export interface WebPushFlags {
+/** DICOMweb's own flags; --tls-ca, --tls-cert, --tls-key, --tls-min-version, --tls-no-hostname-check are the shared TLS flags. */
+export interface WebPushFlags extends TlsFlags {
   user?: string;
   passwordFile?: string;
   tokenFile?: string;
-  tlsCa?: string;
-  tlsCert?: string;
-  tlsKey?: string;
   filesPerRequest?: string;
 }
 
@@ -24,9 +22,6 @@ export function addWebPushFlags(command: Command): Command {
     .option('--user <name>', 'DICOMweb: HTTP Basic user name (with --password-file)')
     .option('--password-file <file>', 'DICOMweb: file holding the Basic password (one line)')
     .option('--token-file <file>', 'DICOMweb: file holding a bearer token, re-read when it changes')
-    .option('--tls-ca <file>', 'DICOMweb over https: PEM bundle of the CAs to trust')
-    .option('--tls-cert <file>', 'DICOMweb over https: our client certificate (PEM, with --tls-key)')
-    .option('--tls-key <file>', 'DICOMweb over https: the client certificate\'s key (PEM)')
     .option('--files-per-request <n>', 'DICOMweb: instances per STOW-RS request (default 50)');
 }
 
@@ -41,8 +36,7 @@ function authFromFlags(flags: WebPushFlags): WebAuth | undefined {
 }
 
 const WEB_ONLY: Array<[keyof WebPushFlags, string]> = [
-  ['user', '--user'], ['passwordFile', '--password-file'], ['tokenFile', '--token-file'], ['tlsCa', '--tls-ca'],
-  ['tlsCert', '--tls-cert'], ['tlsKey', '--tls-key'], ['filesPerRequest', '--files-per-request'],
+  ['user', '--user'], ['passwordFile', '--password-file'], ['tokenFile', '--token-file'], ['filesPerRequest', '--files-per-request'],
 ];
 
 /** A DIMSE push given a DICOMweb-only flag is a usage error, not a silently ignored option. */
@@ -55,7 +49,17 @@ export function destinationFromFlags(urlText: string, flags: WebPushFlags, confi
   if (!!flags.tlsCert !== !!flags.tlsKey) throw new PipelineError('E_USAGE', '--tls-cert and --tls-key go together');
   const filesPerRequest = positiveNumber(flags.filesPerRequest, '--files-per-request', true);
   if (filesPerRequest === 0) throw new PipelineError('E_USAGE', '--files-per-request expects at least 1');
-  const tls = flags.tlsCa || flags.tlsCert ? { ca: flags.tlsCa && resolve(flags.tlsCa), cert: flags.tlsCert && resolve(flags.tlsCert), key: flags.tlsKey && resolve(flags.tlsKey) } : undefined;
+  const version = flags.tlsMinVersion;
+  if (version !== undefined && version !== '1.2' && version !== '1.3') throw new PipelineError('E_USAGE', `--tls-min-version expects 1.2 or 1.3, got "${version}"`);
+  const tls = flags.tlsCa || flags.tlsCert || version || flags.tlsNoHostnameCheck
+    ? {
+        ca: flags.tlsCa && resolve(flags.tlsCa),
+        cert: flags.tlsCert && resolve(flags.tlsCert),
+        key: flags.tlsKey && resolve(flags.tlsKey),
+        minVersion: version && (`TLSv${version}` as const),
+        checkHostname: !flags.tlsNoHostnameCheck,
+      }
+    : undefined;
   return { url: parseWebUrl(urlText), auth: authFromFlags(flags), tls, confirm, filesPerRequest };
 }
 
