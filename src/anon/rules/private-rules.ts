@@ -58,29 +58,41 @@ export function normalizeCreator(text: string): string {
   return text.replace(/ +$/, '');
 }
 
-function key(creator: string, group: number, offset: number): string {
-  return `${group}|${offset}|${creator}`;
+/** Group and offset in one number: (0043,xx39) → 0x004339. */
+function slot(group: number, offset: number): number {
+  return group * 0x100 + offset;
 }
 
 export class PrivateRules {
-  private readonly rows = new Map<string, PrivateKeepRow>();
+  /** creator (normalized) → slot → row: two map lookups per private element, no strings built. */
+  private readonly rows = new Map<string, Map<number, PrivateKeepRow>>();
   readonly tableRowCount: number;
 
   /** Table rows first; a site rule for the same attribute replaces the table's (its VR and VM are the reviewed ones). */
   constructor(readonly siteRules: readonly SitePrivateRule[] = [], tableRows: readonly SafePrivateRow[] = SAFE_PRIVATE_ROWS) {
     this.tableRowCount = tableRows.length;
-    for (const r of tableRows) this.rows.set(key(r.creator, r.group, r.offset), { ...r, source: 'table' });
+    for (const r of tableRows) this.add({ ...r, source: 'table' });
     for (const s of siteRules) {
       const at = parseSiteElement(s.element);
       if (!at) throw new Error(`privateKeep element "${s.element}" is not like (0029,xx10)`); // the config schema checked it already
-      const creator = normalizeCreator(s.creator);
-      this.rows.set(key(creator, at.group, at.offset), { creator, ...at, vr: s.vr, vm: s.vm ?? '1-n', source: 'site' });
+      this.add({ creator: normalizeCreator(s.creator), ...at, vr: s.vr, vm: s.vm ?? '1-n', source: 'site' });
     }
+  }
+
+  private add(row: PrivateKeepRow): void {
+    let slots = this.rows.get(row.creator);
+    if (!slots) this.rows.set(row.creator, (slots = new Map()));
+    slots.set(slot(row.group, row.offset), row);
   }
 
   /** The row for a private data element under the given creator, if any. */
   match(creator: string, tag: number): PrivateKeepRow | undefined {
-    return this.rows.get(key(normalizeCreator(creator), tagGroup(tag), tagElement(tag) & 0xff));
+    return this.matchNormalized(normalizeCreator(creator), tag);
+  }
+
+  /** As match, for a creator already normalized (creatorsOf does it once per item). */
+  matchNormalized(creator: string, tag: number): PrivateKeepRow | undefined {
+    return this.rows.get(creator)?.get(slot(tagGroup(tag), tagElement(tag) & 0xff));
   }
 }
 
@@ -90,12 +102,12 @@ export function blockKey(tag: number): number {
   return tagGroup(tag) * 0x100 + (isPrivateCreator(tag) ? element : element >> 8);
 }
 
-/** Private Creators of one item (or the top level): block key → creator text. */
+/** Private Creators of one item (or the top level): block key → creator text, normalized. */
 export function creatorsOf(elements: readonly Element[]): Map<number, string> {
   const creators = new Map<number, string>();
   for (const el of elements) {
     if (!isPrivateCreator(el.tag) || !el.value || el.items) continue;
-    creators.set(blockKey(el.tag), el.value.toString('latin1'));
+    creators.set(blockKey(el.tag), normalizeCreator(el.value.toString('latin1')));
   }
   return creators;
 }
@@ -128,7 +140,7 @@ export function keptPrivateRow(el: Element, creators: ReadonlyMap<number, string
   if (!isPrivateTag(el.tag) || isPrivateCreator(el.tag) || tagElement(el.tag) < 0x1000) return undefined;
   const creator = creators.get(blockKey(el.tag));
   if (creator === undefined) return undefined;
-  const row = rules.match(creator, el.tag);
+  const row = rules.matchNormalized(creator, el.tag);
   if (!row || el.fragments || el.external) return undefined;
   if (el.vr !== 'UN' && el.vr !== row.vr) return undefined;
   if (row.vr === 'SQ') return el.items || el.vr === 'UN' ? row : undefined;
