@@ -100,6 +100,8 @@ export const configSchema = z.strictObject({
     allowedCallingAets: z.array(z.string().min(1).max(16)).optional(),
     /** Our SCP's port speaks DICOM TLS only (staging's C-MOVE sub-associations must use it). */
     tls: z.boolean().default(false),
+    /** Seconds an association into our SCP may send nothing before we abort it (frees its slot). */
+    idleTimeoutS: z.number().positive().max(86_400).default(60),
   }).optional(),
   staging: peer.optional(),
   /** A DIMSE peer, or a DICOMweb archive (an object with "url"). */

@@ -114,9 +114,11 @@ export function parsePDataTf(pdu: Buffer): Pdv[] {
 export interface DimseMessage {
   readonly pcId: number;
   readonly command: DimseCommand;
-  /** The dataset as received: PDV values in order (subarrays of the PDUs). Absent when none followed. */
+  /** The dataset as received: PDV values in order (subarrays of the PDUs). Absent when none followed or it went to a sink. */
   readonly dataset?: readonly Buffer[];
   readonly datasetLength: number;
+  /** The sink that took the dataset's fragments as they arrived (see DatasetSinks). */
+  readonly sink?: DatasetSink;
 }
 
 /** An N-EVENT-REPORT-RQ message as the request our handlers see. */
@@ -132,6 +134,16 @@ export function eventReportOf(message: DimseMessage, callingAet: string, transfe
   };
 }
 
+/** Takes a dataset's fragments as they arrive (e.g. into a file), so a large one is never held whole. */
+export interface DatasetSink {
+  write(fragment: Buffer): void;
+  /** The connection ended before the dataset's last fragment. */
+  abort(): void;
+}
+
+/** Called when a command announcing a dataset is complete: a sink for that dataset, or undefined to collect it in memory. May throw PduError. */
+export type DatasetSinks = (pcId: number, command: DimseCommand) => DatasetSink | undefined;
+
 /** Joins PDVs into DIMSE messages: command fragments, then (when announced) dataset fragments. */
 export class MessageAssembler {
   private pcId: number | undefined;
@@ -140,6 +152,9 @@ export class MessageAssembler {
   private command: DimseCommand | undefined;
   private data: Buffer[] = [];
   private dataLength = 0;
+  private sink: DatasetSink | undefined;
+
+  constructor(private readonly sinks?: DatasetSinks) {}
 
   /** Returns the message this PDV completes, if any. Throws PduError on a protocol violation. */
   push(pdv: Pdv): DimseMessage | undefined {
@@ -164,21 +179,32 @@ export class MessageAssembler {
       }
       if (command.hasDataset) {
         this.command = command;
+        this.sink = this.sinks?.(pdv.pcId, command);
         return undefined;
       }
       this.pcId = undefined;
       return { pcId: pdv.pcId, command, datasetLength: 0 };
     }
     if (pdv.command) throw new PduError('command fragment received while a dataset was expected');
-    this.data.push(pdv.value);
+    if (this.sink) this.sink.write(pdv.value);
+    else this.data.push(pdv.value);
     this.dataLength += pdv.value.length;
     if (!pdv.last) return undefined;
-    const message: DimseMessage = { pcId: pdv.pcId, command: this.command, dataset: this.data, datasetLength: this.dataLength };
+    const message: DimseMessage = this.sink
+      ? { pcId: pdv.pcId, command: this.command, sink: this.sink, datasetLength: this.dataLength }
+      : { pcId: pdv.pcId, command: this.command, dataset: this.data, datasetLength: this.dataLength };
     this.pcId = undefined;
     this.command = undefined;
+    this.sink = undefined;
     this.data = [];
     this.dataLength = 0;
     return message;
+  }
+
+  /** The connection ended: a dataset still arriving into a sink is abandoned. */
+  abandon(): void {
+    this.sink?.abort();
+    this.sink = undefined;
   }
 
   /** True between the first fragment of a message and its last one. */

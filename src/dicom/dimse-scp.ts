@@ -7,8 +7,8 @@
  */
 import type { Socket } from 'node:net';
 import { COMMAND, responseTo, type EventReportRequest } from './dimse-command';
-import { Scp, routeIncomingPdus, type DimseAssociation, type NetworkInternals } from './dimse-lib';
-import { MessageAssembler, PduError, encodeMessage, eventReportOf, parsePDataTf, type DimseMessage } from './dimse-pdata';
+import { DISABLED_TIMEOUT_MS, Scp, routeIncomingPdus, type DimseAssociation, type NetworkInternals } from './dimse-lib';
+import { MessageAssembler, PduError, encodeMessage, eventReportOf, parsePDataTf, type DatasetSink, type DimseMessage } from './dimse-pdata';
 import { describeAbort } from './dimse-pdu-text';
 import { STATUS_PROCESSING_FAILURE, STATUS_SUCCESS } from './dimse-status';
 
@@ -31,7 +31,8 @@ export type AssociationDecision =
   | { readonly accept: true; /** context id → accepted transfer syntax; absent ids are rejected */ readonly transferSyntaxes: ReadonlyMap<number, string>; readonly unsupportedAbstract: ReadonlySet<number> }
   | { readonly accept: false; readonly cause: RejectCause };
 
-export interface ReceivedInstance {
+/** A C-STORE whose dataset is about to arrive. */
+export interface IncomingStore {
   readonly callingAet: string;
   readonly remoteAddress: string;
   /** From the C-STORE command. */
@@ -39,9 +40,12 @@ export interface ReceivedInstance {
   readonly sopInstanceUid: string;
   /** The transfer syntax accepted for the context the dataset came on. */
   readonly transferSyntaxUid: string;
-  /** The dataset bytes exactly as received (PDV payloads, in order). */
-  readonly chunks: readonly Buffer[];
-  readonly byteLength: number;
+}
+
+/** Takes the dataset bytes exactly as received (PDV payloads, in order, as they arrive), then answers. */
+export interface StoreSink extends DatasetSink {
+  /** The last fragment was written: the status to answer. */
+  end(): Promise<StoreReply>;
 }
 
 export interface StoreReply {
@@ -51,7 +55,8 @@ export interface StoreReply {
 
 export interface ScpHandlers {
   associate(info: AssociationRequestInfo): AssociationDecision;
-  store(instance: ReceivedInstance): Promise<StoreReply>;
+  /** Called when a C-STORE command arrives, before its dataset: where the dataset's fragments go. */
+  store(incoming: IncomingStore): StoreSink;
   /** A storage commitment report (N-EVENT-REPORT-RQ): returns the status to answer. Not served when absent. */
   eventReport?(request: EventReportRequest): number;
   /** The peer asked to release: resolve when the A-RELEASE-RP may go (every store of it durable). */
@@ -62,9 +67,9 @@ export interface ScpHandlers {
 
 export interface ScpConnectionOptions {
   readonly maxPduLength: number;
-  /** Time allowed between connect and the A-ASSOCIATE-RQ. */
+  /** ARTIM: time allowed between connect and a complete A-ASSOCIATE-RQ; the connection is closed after it. */
   readonly associationTimeoutMs: number;
-  /** Silence allowed between two PDUs of an open association. */
+  /** Silence allowed from the peer on an open association while it owes us the next message; A-ABORT after it. */
   readonly idleTimeoutMs: number;
 }
 
@@ -92,9 +97,35 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
   let accepted: Map<number, AcceptedContext> | undefined;
   /** The requestor's Maximum Length Received: our responses are cut to it. */
   let peerMaxPdu = 0;
-  const assembler = new MessageAssembler();
+  /** We aborted: whatever still arrives is ignored. */
+  let closing = false;
   /** Requests are served one after the other, so responses leave in request order. */
   let queue: Promise<void> = Promise.resolve();
+  /** Requests received and not yet answered: the peer is waiting for us, not idle. */
+  let serving = 0;
+  const timers = new ConnectionTimers(options, {
+    artim: () => {
+      error ??= `no association request from ${remoteAddress} within ${seconds(options.associationTimeoutMs)}: connection closed`;
+      socket.destroy();
+    },
+    idle: () => {
+      error ??= `association from ${callingAet}@${remoteAddress} sent nothing for ${seconds(options.idleTimeoutMs)}: aborted`;
+      sendAbortAndClose(0);
+    },
+  });
+  // A C-STORE's dataset goes to the store's sink as it arrives (a large instance is never held whole).
+  const assembler = new MessageAssembler((pcId, command) => {
+    if (command.commandField !== COMMAND.C_STORE_RQ) return undefined;
+    const context = accepted?.get(pcId);
+    if (!context) throw new PduError(`message on presentation context ${pcId}, which was not accepted`);
+    return handlers.store({
+      callingAet: callingAet ?? '',
+      remoteAddress,
+      sopClassUid: command.affectedSopClassUid ?? '',
+      sopInstanceUid: command.affectedSopInstanceUid ?? '',
+      transferSyntaxUid: context.transferSyntax,
+    });
+  });
 
   class PipelineScp extends Scp {
     override associationRequested(association: DimseAssociation): void {
@@ -109,6 +140,7 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
         error = `association from ${callingAet}@${remoteAddress} rejected: ${decision.cause}`;
         const [result, source, reason] = REJECTS[decision.cause];
         this.sendAssociationReject(result, source, reason);
+        timers.stop();
         setTimeout(() => socket.destroy(), 1000).unref(); // the requestor should close first
         return;
       }
@@ -126,10 +158,12 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
       association.setMaxPduLength(options.maxPduLength);
       accepted = ours;
       this.sendAssociationAccept();
+      timers.associated();
     }
 
     override associationReleaseRequested(): void {
       released = true;
+      timers.stop();
       // Every store of this association was answered; let the store layer finish what it batches
       // (directory fsyncs) before we confirm the release.
       void queue
@@ -148,27 +182,30 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
     }
   }
 
-  const scp = new PipelineScp(socket, {
-    connectTimeout: options.idleTimeoutMs,
-    associationTimeout: options.associationTimeoutMs,
-    pduTimeout: options.idleTimeoutMs,
-  });
-  // dcmjs-dimse's timers only run while `connected`, and it never sets that for accepted sockets.
-  const internals = scp as unknown as NetworkInternals;
-  internals.connected = true;
-  internals.connectedTime = Date.now();
+  // dcmjs-dimse's timers tick once a second and count no time as "busy"; ours (ConnectionTimers) are exact.
+  const scp = new PipelineScp(socket, { connectTimeout: DISABLED_TIMEOUT_MS, associationTimeout: DISABLED_TIMEOUT_MS, pduTimeout: DISABLED_TIMEOUT_MS });
+  (scp as unknown as NetworkInternals).connected = true; // its A-ABORT needs it; never set for accepted sockets
 
-  /** A protocol violation by the peer: A-ABORT (service provider, invalid PDU parameter) and close. */
-  const protocolError = (message: string): void => {
-    error ??= `protocol error from ${callingAet ?? 'peer'}@${remoteAddress}: ${message}`;
+  /** A-ABORT as service provider with `reason` (0 not specified, 6 invalid PDU parameter), then close. */
+  const sendAbortAndClose = (reason: number): void => {
+    closing = true;
+    timers.stop();
+    assembler.abandon();
     if (!socket.destroyed) {
       try {
-        scp.sendAbort(2, 6);
+        scp.sendAbort(2, reason);
       } catch {
         /* already unusable */
       }
     }
-    socket.destroy();
+    socket.end(); // the A-ABORT goes out first; the peer closes (or the timer below does)
+    setTimeout(() => socket.destroy(), 1000).unref();
+  };
+
+  /** A protocol violation by the peer: A-ABORT (service provider, invalid PDU parameter) and close. */
+  const protocolError = (message: string): void => {
+    error ??= `protocol error from ${callingAet ?? 'peer'}@${remoteAddress}: ${message}`;
+    sendAbortAndClose(6);
   };
 
   const respond = (request: DimseMessage, status: number, errorComment?: string): void => {
@@ -179,6 +216,10 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
     socket.uncork();
   };
 
+  const served = (): void => {
+    if (--serving === 0) timers.waiting(); // the peer's turn again
+  };
+
   const serve = async (message: DimseMessage, context: AcceptedContext): Promise<void> => {
     const { command } = message;
     switch (command.commandField) {
@@ -186,21 +227,14 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
         respond(message, STATUS_SUCCESS);
         return;
       case COMMAND.C_STORE_RQ: {
-        if (!message.dataset) {
+        const sink = message.sink as StoreSink | undefined;
+        if (!sink) {
           respond(message, STATUS_PROCESSING_FAILURE, 'C-STORE without a dataset');
           return;
         }
         let reply: StoreReply;
         try {
-          reply = await handlers.store({
-            callingAet: callingAet ?? '',
-            remoteAddress,
-            sopClassUid: command.affectedSopClassUid ?? '',
-            sopInstanceUid: command.affectedSopInstanceUid ?? '',
-            transferSyntaxUid: context.transferSyntax,
-            chunks: message.dataset,
-            byteLength: message.datasetLength,
-          });
+          reply = await sink.end();
         } catch (err) {
           reply = { status: STATUS_PROCESSING_FAILURE, errorComment: err instanceof Error ? err.message : 'store failed' };
         }
@@ -222,6 +256,7 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
   };
 
   routeIncomingPdus(scp, (pdu) => {
+    if (closing) return;
     if (!accepted) {
       protocolError('P-DATA-TF before the association was accepted');
       return;
@@ -232,7 +267,9 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
         if (!message) continue;
         const context = accepted.get(message.pcId);
         if (!context) throw new PduError(`message on presentation context ${message.pcId}, which was not accepted`);
-        queue = queue.then(() => serve(message, context));
+        serving++;
+        timers.busy();
+        queue = queue.then(() => serve(message, context)).finally(served);
       }
     } catch (err) {
       if (!(err instanceof PduError)) throw err;
@@ -240,6 +277,7 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
     }
   });
 
+  socket.on('data', () => timers.heard());
   scp.on('networkError', (err: Error) => {
     error ??= `connection with ${callingAet ?? 'peer'}@${remoteAddress}: ${err.message.replace(/^.*-> /, '')}`;
     socket.destroy();
@@ -248,9 +286,62 @@ export function serveScpConnection(socket: Socket, handlers: ScpHandlers, option
     error ??= `connection with ${callingAet ?? 'peer'}@${remoteAddress}: ${err.code ?? err.message}`;
   });
   socket.once('close', () => {
+    timers.stop();
+    assembler.abandon();
     handlers.closed?.({ callingAet, remoteAddress, error: released ? undefined : error ?? (callingAet ? `${callingAet}@${remoteAddress} closed the connection without release` : undefined) });
   });
   return { close: () => socket.destroy() };
+}
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
+
+/**
+ * ARTIM (PS3.8 9.1.5): from connect until the association is accepted or rejected, at most
+ * associationTimeoutMs. Idle: once associated, the peer may stay silent at most idleTimeoutMs while
+ * it owes us the next message (any bytes received count); while we serve a request it is not idle.
+ */
+class ConnectionTimers {
+  private artim?: NodeJS.Timeout;
+  private idle?: NodeJS.Timeout;
+  private associatedYet = false;
+  private waitingForPeer = false;
+
+  constructor(private readonly options: ScpConnectionOptions, private readonly expired: { artim(): void; idle(): void }) {
+    this.artim = setTimeout(() => expired.artim(), options.associationTimeoutMs);
+  }
+
+  associated(): void {
+    clearTimeout(this.artim);
+    this.associatedYet = true;
+    this.waiting();
+  }
+
+  /** Bytes came from the peer: its silence starts again. */
+  heard(): void {
+    if (this.waitingForPeer) this.idle?.refresh();
+  }
+
+  /** A request is being served: the silence is ours. */
+  busy(): void {
+    this.waitingForPeer = false;
+    clearTimeout(this.idle);
+  }
+
+  /** Every request answered: the peer's turn. */
+  waiting(): void {
+    if (!this.associatedYet) return;
+    this.waitingForPeer = true;
+    clearTimeout(this.idle);
+    this.idle = setTimeout(() => this.expired.idle(), this.options.idleTimeoutMs);
+  }
+
+  stop(): void {
+    this.waitingForPeer = false;
+    clearTimeout(this.artim);
+    clearTimeout(this.idle);
+  }
 }
 
 /** [result, source, reason] per PS3.8 9.3.4. */

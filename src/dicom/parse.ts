@@ -1,4 +1,4 @@
-import { inflateRawSync } from 'node:zlib';
+import { constants as zlibConstants, inflateRawSync } from 'node:zlib';
 import { DicomParseError } from '../errors';
 import type { Element, Item } from './dataset';
 import { lookupTag } from './dictionary';
@@ -24,7 +24,8 @@ class Parser {
   /** Set when a top-level parse stopped at stopTag: the offset of that element's header. */
   stoppedAt: number | undefined;
   private depth = 0;
-  constructor(readonly buf: Buffer, start: number, private readonly stopTag?: number) {
+  /** stopTag: stop at that top-level tag; with stopAtOrAbove, at the first top-level tag >= it. */
+  constructor(readonly buf: Buffer, start: number, private readonly stopTag?: number, private readonly stopAtOrAbove = false) {
     this.pos = start;
   }
 
@@ -61,7 +62,7 @@ class Parser {
       if (tag === SEQUENCE_DELIMITATION || tag === ITEM) {
         throw new DicomParseError(`unexpected ${formatTag(tag)} in dataset`, this.pos - 4);
       }
-      if (tag === this.stopTag && this.depth === 0) {
+      if (this.stopTag !== undefined && this.depth === 0 && (tag === this.stopTag || (this.stopAtOrAbove && tag > this.stopTag))) {
         this.pos -= 4;
         this.stoppedAt = this.pos;
         return unsorted ? sortByTag(out) : out;
@@ -223,6 +224,27 @@ export function parseDatasetUntilPixelData(buf: Buffer, start: number, ts: Trans
   const parser = new Parser(buf, start, PIXEL_DATA);
   const elements = parser.elements(buf.length, encodingOf(ts), false);
   return { elements, pixelDataAt: parser.stoppedAt };
+}
+
+/**
+ * The top-level elements at the start of a dataset, up to (not including) the first tag >= stopTag:
+ * what a receiver checks before the rest has arrived. `head` may be a prefix of the dataset (of the
+ * compressed bytes, for a deflated one). While `complete` is false, a prefix that ends before
+ * stopTag, or does not parse yet, gives undefined (more bytes may settle it); once the whole
+ * dataset (or all the caller will wait for) is there, a parse failure throws DicomParseError.
+ */
+export function parseDatasetHead(head: Buffer, ts: TransferSyntax, stopTag: number, complete: boolean): Element[] | undefined {
+  try {
+    // A prefix of a deflate stream inflates to a prefix of the dataset (SYNC_FLUSH: no error at its end).
+    const body = !ts.deflated ? head : complete ? inflate(head) : inflateRawSync(head, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+    const parser = new Parser(body, 0, stopTag, true);
+    const elements = parser.elements(body.length, encodingOf(ts), false);
+    return parser.stoppedAt !== undefined || complete ? elements : undefined;
+  } catch (err) {
+    if (!complete) return undefined;
+    if (err instanceof DicomParseError) throw err;
+    throw new DicomParseError(`dataset does not parse: ${(err as Error).message}`);
+  }
 }
 
 /** The Explicit VR Little Endian bytes of a Deflated dataset held in memory. */

@@ -17,7 +17,7 @@ export interface RunOptions {
 
 export interface Peers {
   /** Our SCP during the pull; with `tls`, its port speaks DICOM TLS only. */
-  readonly local: { readonly aet: string; readonly port: number; readonly allowedCallingAets: readonly string[]; readonly tls?: TlsSettings };
+  readonly local: { readonly aet: string; readonly port: number; readonly allowedCallingAets: readonly string[]; readonly tls?: TlsSettings; readonly idleTimeoutMs: number };
   readonly staging: Peer;
   /** The research PACS when it is a DIMSE peer... */
   readonly research?: Peer;

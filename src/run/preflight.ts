@@ -1,3 +1,4 @@
+import { SCP_DEFAULTS } from '../scp/server';
 import { isWebResearch, type PipelineConfig } from '../config/schema';
 import { PipelineError } from '../errors';
 import { echo } from '../scu/query';
@@ -30,7 +31,13 @@ export function peersFromConfig(config: PipelineConfig, options: RunOptions, war
     throw new PipelineError('E_CONFIG', `research and staging are the same peer (${formatPeer(staging)}): identified data must never be sent back; fix "research" in the config`);
   }
   return {
-    local: { aet: config.local!.aet, port: config.local!.port, allowedCallingAets: config.local!.allowedCallingAets ?? [staging.aeTitle], tls: config.local!.tls ? tls : undefined },
+    local: {
+      aet: config.local!.aet,
+      port: config.local!.port,
+      allowedCallingAets: config.local!.allowedCallingAets ?? [staging.aeTitle],
+      tls: config.local!.tls ? tls : undefined,
+      idleTimeoutMs: (config.local!.idleTimeoutS ?? SCP_DEFAULTS.idleTimeoutMs / 1000) * 1000,
+    },
     staging,
     research,
     researchWeb: web,

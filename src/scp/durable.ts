@@ -1,5 +1,6 @@
 /**
- * Durable file writes for the SCP: temp file + fsync + rename, and directory fsyncs batched.
+ * Durable file writes for the SCP: temp file (written as the data arrives) + fsync + rename, and
+ * directory fsyncs batched.
  *
  * What a Success answer guarantees (docs/networking.md, "Durability of a stored instance"):
  * - the file's bytes are on stable storage: fsync of the file, before the rename and before we answer;
@@ -17,7 +18,7 @@
  * (the peer releases it before its final C-MOVE response) is durable under its final name. The fsync
  * of the directory after every file cost ~0.4–0.9 ms here, as much as the file's own fsync.
  */
-import { close, closeSync, fsync, fsyncSync, mkdir, open, openSync, renameSync, unlink, unlinkSync, writevSync } from 'node:fs';
+import { close, closeSync, fsync, fsyncSync, mkdir, mkdirSync, open, openSync, unlinkSync, writevSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -56,25 +57,25 @@ function createTemp(dir: string): TempFile {
 }
 
 /**
- * Temp files created ahead of need, one per recently used directory. The next instance of a series
- * almost always goes where the previous one went, so its temp file can be created while the peer
- * prepares that instance, off the store's critical path: creating a file waits for the file system's
- * journal and cost 0.02–0.9 ms here, as much as the fsync at worst. Measured (medians of 6
- * alternating runs): storescu → our SCP, one association, 2,000 files: 3.73 s → 2.70 s; but a pull of
- * two studies at once (two associations, no idle time on our side) got slower, 2.08 s → 2.43 s, so
- * the SCP asks for it only while a single association is storing.
+ * Temp files created ahead of need. The next instance almost always follows the previous one, so its
+ * temp file can be created while the peer prepares that instance, off the store's critical path:
+ * creating a file waits for the file system's journal and cost 0.02–0.9 ms here, as much as the
+ * fsync at worst. Measured (medians of 6 alternating runs): storescu → our SCP, one association,
+ * 2,000 files: 3.73 s → 2.70 s; but a pull of two studies at once (two associations, no idle time on
+ * our side) got slower, 2.08 s → 2.43 s, so the SCP asks for it only while a single association is
+ * storing. take() is synchronous: a store starts writing as its first fragment arrives.
  */
 export class TempFiles {
-  private readonly spare = new Map<string, Promise<TempFile | undefined>>();
+  private readonly spare = new Map<string, { temp?: TempFile; cancelled: boolean }>();
   constructor(private readonly maxDirs = 8) {}
 
-  /** A new, empty temp file in `dir`: the one created ahead if there is one, else one created now. */
-  async take(dir: string): Promise<TempFile> {
+  /** A new, empty temp file in `dir`: the one created ahead if it is ready, else one created now. */
+  take(dir: string): TempFile {
     const ahead = this.spare.get(dir);
     if (ahead) {
       this.spare.delete(dir);
-      const got = await ahead;
-      if (got) return got;
+      if (ahead.temp) return ahead.temp;
+      ahead.cancelled = true; // not created yet (or failed): never will be
     }
     return createTemp(dir);
   }
@@ -82,43 +83,50 @@ export class TempFiles {
   /** Starts creating the next temp file for `dir` (at most one waits per directory, for maxDirs directories). */
   prepare(dir: string): void {
     if (this.spare.has(dir)) return;
-    if (this.spare.size >= this.maxDirs) void this.discard(this.spare.keys().next().value as string);
-    const path = tempPath(dir);
+    if (this.spare.size >= this.maxDirs) this.discard(this.spare.keys().next().value as string);
+    const entry: { temp?: TempFile; cancelled: boolean } = { cancelled: false };
+    this.spare.set(dir, entry);
     // Created on the main thread once it is idle (after the answer went out), not on the thread pool:
     // there it contended with the fsyncs for the journal and made two-stream pulls slower.
-    this.spare.set(
-      dir,
-      new Promise((resolve) =>
-        setImmediate(() => {
-          try {
-            resolve({ fd: openSync(path, 'wx', 0o640), path });
-          } catch {
-            resolve(undefined); // take() creates one itself, and reports what fails
-          }
-        }),
-      ),
-    );
+    setImmediate(() => {
+      if (entry.cancelled) return;
+      try {
+        entry.temp = createTemp(dir);
+      } catch {
+        this.spare.delete(dir); // take() creates one itself, and reports what fails
+      }
+    });
   }
 
-  /** Closes and removes every temp file created ahead (when the SCP stops). */
-  async clear(): Promise<void> {
-    await Promise.all([...this.spare.keys()].map((dir) => this.discard(dir)));
+  /** Closes and removes every temp file created ahead (an association ended, the SCP stops). */
+  clear(): void {
+    for (const dir of [...this.spare.keys()]) this.discard(dir);
   }
 
-  private async discard(dir: string): Promise<void> {
-    const ahead = this.spare.get(dir);
+  private discard(dir: string): void {
+    const entry = this.spare.get(dir);
     this.spare.delete(dir);
-    const temp = await ahead;
-    if (!temp) return;
-    await call<void>((cb) => close(temp.fd, cb)).catch(() => undefined);
-    await call<void>((cb) => unlink(temp.path, cb)).catch(() => undefined);
+    if (!entry) return;
+    entry.cancelled = true;
+    if (entry.temp) discardTemp(entry.temp);
+  }
+}
+
+/** Appends `chunks` to the file at its current offset (one writev, repeated for what a short write left). */
+export function writeChunks(fd: number, chunks: readonly Buffer[]): void {
+  let pending = chunks.filter((c) => c.length > 0);
+  while (pending.length) {
+    let written = writevSync(fd, pending);
+    let i = 0;
+    while (i < pending.length && written >= pending[i].length) written -= pending[i++].length;
+    pending = pending.slice(i);
+    if (written > 0) pending[0] = pending[0].subarray(written);
   }
 }
 
 /**
- * Writes `chunks` into the open temp file, fsyncs it (when `durable`), closes it and renames it over
- * `path` (replacing any earlier copy). On failure the temp file is closed and removed. The directory
- * fsync is the caller's (batched, see DirectorySync).
+ * Makes a fully written temp file's bytes durable (fsync, when `durable`) and closes it; giving it
+ * its final name is the caller's (see placeInstance in store.ts). On failure the temp file is removed.
  *
  * Synchronous on purpose. Measured on 2,000-file pulls with two studies moved at once (medians of
  * 5 alternating runs): all steps synchronous 2.66 s; only the fsync on the thread pool 3.20 s; create
@@ -127,36 +135,36 @@ export class TempFiles {
  * parallel associations already overlap the peer's work with our fsync (its next instance is in our
  * socket buffer when we answer).
  */
-export function writeFileAtomic(temp: TempFile, path: string, chunks: readonly Buffer[], durable: boolean): void {
-  const { fd } = temp;
-  let isOpen = true;
+export function closeTemp(temp: TempFile, durable: boolean): void {
   try {
-    let pending = chunks.filter((c) => c.length > 0);
-    while (pending.length) {
-      let written = writevSync(fd, pending);
-      let i = 0;
-      while (i < pending.length && written >= pending[i].length) written -= pending[i++].length;
-      pending = pending.slice(i);
-      if (written > 0) pending[0] = pending[0].subarray(written);
-    }
-    if (durable) fsyncSync(fd);
-    isOpen = false;
-    closeSync(fd);
-    renameSync(temp.path, path);
+    if (durable) fsyncSync(temp.fd);
   } catch (err) {
-    if (isOpen) {
-      try {
-        closeSync(fd);
-      } catch {
-        /* already closed */
-      }
-    }
-    try {
-      unlinkSync(temp.path);
-    } catch {
-      /* already renamed, or gone with its directory */
-    }
+    discardTemp(temp);
     throw err;
+  }
+  try {
+    closeSync(temp.fd);
+  } catch (err) {
+    unlinkQuietly(temp.path);
+    throw err;
+  }
+}
+
+/** Closes (if still open) and removes a temp file that will not be used; never throws. */
+export function discardTemp(temp: TempFile): void {
+  try {
+    closeSync(temp.fd);
+  } catch {
+    /* already closed */
+  }
+  unlinkQuietly(temp.path);
+}
+
+function unlinkQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    /* already renamed, or gone with its directory */
   }
 }
 
@@ -206,6 +214,25 @@ export class DirectorySync {
 export async function makeDirectoryDurably(dir: string, durable: boolean): Promise<void> {
   const first = await call<string | undefined>((cb) => mkdir(dir, { recursive: true }, cb));
   if (!first || !durable) return;
+  await Promise.all(parentsOfCreated(first, dir).map((p) => fsyncDirectory(p)));
+}
+
+/** makeDirectoryDurably on the main thread (a store's first fragment needs the directory now; rare). */
+export function makeDirectoryDurablySync(dir: string, durable: boolean): void {
+  const first = mkdirSync(dir, { recursive: true });
+  if (!first || !durable) return;
+  for (const parent of parentsOfCreated(first, dir)) {
+    const fd = openSync(parent, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** The directories that got new entries when mkdir -p created `first` and everything below it down to `dir`. */
+function parentsOfCreated(first: string, dir: string): string[] {
   // Directories created: `first` and every one below it down to `dir`; their parents got new entries.
   const created: string[] = [first];
   const rest = relative(first, dir);
@@ -213,6 +240,5 @@ export async function makeDirectoryDurably(dir: string, durable: boolean): Promi
     let cur = first;
     for (const part of rest.split(sep)) created.push((cur = join(cur, part)));
   }
-  const parents = new Set(created.map((d) => dirname(d)));
-  await Promise.all([...parents].map((p) => fsyncDirectory(p)));
+  return [...new Set(created.map((d) => dirname(d)))];
 }

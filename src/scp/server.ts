@@ -11,7 +11,7 @@ import type { EventReportRequest } from '../dicom/dimse-command';
 import { normalizeAddress } from '../dicom/dimse-scp';
 import { clientCertificateProblem, describeServerTlsError } from '../tls/errors';
 import { tlsServerOptions, type TlsSettings } from '../tls/settings';
-import { serveScpConnection, type ReceivedInstance, type StoreReply } from '../dicom/dimse-scp';
+import { serveScpConnection, type IncomingStore, type StoreReply, type StoreSink } from '../dicom/dimse-scp';
 import { STATUS_OUT_OF_RESOURCES, STATUS_PROCESSING_FAILURE, STATUS_SUCCESS, formatStatus } from '../dicom/dimse-status';
 import { silentLogger, type Logger } from '../util/logger';
 import { decideAssociation, type AssociationPolicy } from './policy';
@@ -55,6 +55,8 @@ export interface ScpCounts {
   stored: number;
   failed: number;
   bytes: number;
+  /** Different instances received under a SOP Instance UID already stored (kept beside it). */
+  duplicates: number;
 }
 
 export interface StoreFailure {
@@ -69,7 +71,7 @@ export const SCP_DEFAULTS = {
   maxAssociations: 8,
   maxPduLength: 65536,
   associationTimeoutMs: 30_000,
-  idleTimeoutMs: 120_000,
+  idleTimeoutMs: 60_000,
 } as const;
 
 /** Filesystem errors that are about capacity, answered "out of resources" (the sender may retry). */
@@ -82,7 +84,7 @@ export declare interface StorageScp {
 }
 
 export class StorageScp extends EventEmitter {
-  readonly counts: ScpCounts = { connections: 0, associations: 0, rejectedAssociations: 0, tlsRefused: 0, stored: 0, failed: 0, bytes: 0 };
+  readonly counts: ScpCounts = { connections: 0, associations: 0, rejectedAssociations: 0, tlsRefused: 0, stored: 0, failed: 0, bytes: 0, duplicates: 0 };
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   /** With TLS: the TCP sockets under them, including those still in their handshake. */
@@ -183,7 +185,7 @@ export class StorageScp extends EventEmitter {
     const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
     await Promise.allSettled([...this.writes]);
     await this.writer.flush().catch(() => undefined); // failures are logged by onSyncError
-    await this.writer.discardSpares();
+    this.writer.discardSpares();
     for (const socket of [...this.sockets, ...this.tcpSockets]) socket.destroy();
     await closed;
   }
@@ -217,10 +219,10 @@ export class StorageScp extends EventEmitter {
         // Before answering A-RELEASE-RQ: every file of the association durable under its final name,
         // and no temp file created ahead left behind.
         released: () => this.writer.flush().catch(() => undefined).then(() => this.writer.discardSpares()),
-        closed: ({ error }) => {
-          void this.writer.discardSpares();
+        closed: ({ error, remoteAddress }) => {
+          this.writer.discardSpares();
           if (error) {
-            this.logger.warn({ error }, 'SCP connection ended abnormally');
+            this.logger.warn({ error, address: remoteAddress }, 'SCP connection ended abnormally');
             this.emit('connectionError', error);
           }
         },
@@ -233,27 +235,39 @@ export class StorageScp extends EventEmitter {
     );
   }
 
-  private store(instance: ReceivedInstance): Promise<StoreReply> {
+  private store(incoming: IncomingStore): StoreSink {
     // One association storing: we are idle while the peer prepares its next instance, so its temp
     // file is created meanwhile (see TempFiles). With several, we are not, and it slowed them down.
-    const write = this.writer.write(instance, this.storing === 1).then(
-      (stored): StoreReply => {
-        this.counts.stored++;
-        this.counts.bytes += stored.bytes;
-        this.emit('stored', { ...stored, callingAet: instance.callingAet });
-        return { status: STATUS_SUCCESS };
+    const receiving = this.writer.begin(incoming, this.storing === 1);
+    return {
+      write: (fragment) => receiving.write(fragment),
+      abort: () => receiving.abort(),
+      end: () => {
+        const write = receiving.end().then(
+          (stored): StoreReply => {
+            this.counts.stored++;
+            this.counts.bytes += stored.bytes;
+            if (stored.duplicate && !stored.identical) {
+              this.counts.duplicates++;
+              // Names no UID (house rule 6): where it is kept is in the file system.
+              this.logger.warn({ callingAet: incoming.callingAet }, 'a different instance with an already stored SOP Instance UID: kept beside it as <SOP>.dup-<n>.dcm');
+            }
+            this.emit('stored', { ...stored, callingAet: incoming.callingAet });
+            return { status: STATUS_SUCCESS };
+          },
+          (err: unknown): StoreReply => {
+            const reply = failureReply(err);
+            this.counts.failed++;
+            this.logger.error({ status: formatStatus(reply.status), cause: reply.errorComment, code: (err as NodeJS.ErrnoException).code }, 'C-STORE not stored');
+            this.emit('failed', { sopInstanceUid: incoming.sopInstanceUid, status: reply.status, reason: reply.errorComment ?? '', code: (err as NodeJS.ErrnoException).code });
+            return reply;
+          },
+        );
+        this.writes.add(write);
+        void write.finally(() => this.writes.delete(write));
+        return write;
       },
-      (err: unknown): StoreReply => {
-        const reply = failureReply(err);
-        this.counts.failed++;
-        this.logger.error({ status: formatStatus(reply.status), cause: reply.errorComment, code: (err as NodeJS.ErrnoException).code }, 'C-STORE not stored');
-        this.emit('failed', { sopInstanceUid: instance.sopInstanceUid, status: reply.status, reason: reply.errorComment ?? '', code: (err as NodeJS.ErrnoException).code });
-        return reply;
-      },
-    );
-    this.writes.add(write);
-    void write.finally(() => this.writes.delete(write));
-    return write;
+    };
   }
 }
 

@@ -1,24 +1,29 @@
 /**
- * Puts one received dataset on disk: the bytes exactly as received, behind a Part-10 meta header of
- * ours, at <dir>/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm, through temp file + fsync + rename, so
- * a Success answer means the file's bytes survive a crash; the directory fsyncs that make the name
- * durable are batched (durable.ts says exactly what that trades).
+ * Puts one received dataset on disk as it arrives: the bytes exactly as received, behind a Part-10
+ * meta header of ours, at <dir>/<StudyUID>/<SeriesUID>/<SOPInstanceUID>.dcm, through temp file +
+ * fsync + rename, so a Success answer means the file's bytes survive a crash; the directory fsyncs
+ * that make the name durable are batched (durable.ts says exactly what that trades). Fragments go to
+ * the temp file as they come (memory stays bounded whatever the instance's size); only the start of
+ * the dataset is held until the UIDs that route it are read. A different instance under a SOP
+ * Instance UID already stored is kept beside it (<SOP>.dup-<n>.dcm), never over it.
  */
-import { join } from 'node:path';
-import { findElement } from '../dicom/dataset';
-import { parseDataset } from '../dicom/parse';
-import { buildMeta } from '../dicom/part10';
+import { existsSync, renameSync, unlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { findElement, type Element } from '../dicom/dataset';
+import { parseDatasetHead } from '../dicom/parse';
+import { buildMeta, readFileHeader } from '../dicom/part10';
 import { encodeMetaGroup } from '../dicom/serialize';
-import { transferSyntax } from '../dicom/transfer-syntax';
+import { transferSyntax, type TransferSyntax } from '../dicom/transfer-syntax';
 import { decodeText } from '../dicom/values';
-import { DIR_SYNC_DELAY_MS, DirectorySync, TempFiles, makeDirectoryDurably, writeFileAtomic } from './durable';
+import { sameBytesFrom } from '../util/same-content';
+import { DIR_SYNC_DELAY_MS, DirectorySync, TempFiles, closeTemp, discardTemp, makeDirectoryDurably, makeDirectoryDurablySync, writeChunks, type TempFile } from './durable';
 
+/** What the C-STORE command and the association say about the dataset that follows. */
 export interface IncomingDataset {
   readonly sopClassUid: string;
   readonly sopInstanceUid: string;
   readonly transferSyntaxUid: string;
   readonly callingAet: string;
-  readonly chunks: readonly Buffer[];
 }
 
 export interface StoredInstance {
@@ -28,6 +33,10 @@ export interface StoredInstance {
   readonly sopInstanceUid: string;
   readonly sopClassUid: string;
   readonly bytes: number;
+  /** A different instance with this SOP Instance UID was already there: this one was kept beside it. */
+  readonly duplicate: boolean;
+  /** Identical to an instance already stored: nothing new was written. */
+  readonly identical: boolean;
 }
 
 /** A dataset we refuse (not a disk problem): answered with a "cannot understand"/mismatch status. */
@@ -51,18 +60,15 @@ export interface RoutingUids {
   readonly sopClassUid: string;
 }
 
-/** Reads the UIDs that route the file; checks them against the C-STORE command. */
-export function routingUids(dataset: Buffer, incoming: IncomingDataset): RoutingUids {
-  const ts = transferSyntax(incoming.transferSyntaxUid);
-  if (!ts) throw new RejectedDataset(0xc000, 'unsupported transfer syntax');
-  let elements;
-  try {
-    elements = parseDataset(dataset, ts);
-  } catch (err) {
-    throw new RejectedDataset(0xc000, `dataset does not parse: ${(err as Error).message}`);
-  }
+/** The routing UIDs are read from at most this much of the dataset's start (they come before group 0020's end). */
+export const ROUTING_HEAD_LIMIT = 4 << 20;
+/** First tag after the routing UIDs: the head is parsed up to it. */
+const AFTER_ROUTING = 0x0020000f;
+
+/** Reads the UIDs that route the file from the dataset's first elements; checks them against the C-STORE command. */
+export function routingUids(head: readonly Element[], incoming: IncomingDataset): RoutingUids {
   const text = (tag: number): string => {
-    const el = findElement(elements, tag);
+    const el = findElement(head as Element[], tag);
     return el ? decodeText(el) : '';
   };
   const uids = {
@@ -83,7 +89,49 @@ export function routingUids(dataset: Buffer, incoming: IncomingDataset): Routing
 }
 
 export function instancePath(dir: string, uids: RoutingUids): string {
-  return join(dir, uids.studyInstanceUid, uids.seriesInstanceUid, `${uids.sopInstanceUid}.dcm`);
+  return join(dir, uids.studyInstanceUid, uids.seriesInstanceUid, instanceFileName(uids.sopInstanceUid, 0));
+}
+
+/** `<SOP>.dcm` for the first instance with a SOP Instance UID, `<SOP>.dup-<n>.dcm` for the n-th different one after it. */
+export function instanceFileName(sopInstanceUid: string, copy: number): string {
+  return copy === 0 ? `${sopInstanceUid}.dcm` : `${sopInstanceUid}.dup-${copy}.dcm`;
+}
+
+/** The SOP Instance UID (and copy number) a received file's name carries; undefined for other names. */
+export function parseInstanceFileName(path: string): { sopInstanceUid: string; copy: number } | undefined {
+  const m = /^([0-9.]+?)(?:\.dup-([1-9][0-9]*))?\.dcm$/.exec(basename(path));
+  return m ? { sopInstanceUid: m[1], copy: m[2] ? Number(m[2]) : 0 } : undefined;
+}
+
+/**
+ * Gives a complete, durable temp file its final name without ever replacing a different instance:
+ * the first free name of <SOP>.dcm, <SOP>.dup-1.dcm, ...; an instance whose dataset equals one
+ * already there is dropped as a repeat (a retried C-MOVE sends the same bytes again). Synchronous,
+ * so two associations of this process cannot take the same name.
+ */
+export function placeInstance(tempPath: string, tempDatasetOffset: number, path: string): { path: string; copy: number; identical: boolean } {
+  for (let copy = 0; ; copy++) {
+    const candidate = copy === 0 ? path : join(path, '..', instanceFileName(basename(path, '.dcm'), copy));
+    if (!existsSync(candidate)) {
+      renameSync(tempPath, candidate);
+      return { path: candidate, copy, identical: false };
+    }
+    if (sameDataset(candidate, tempPath, tempDatasetOffset)) {
+      unlinkSync(tempPath);
+      return { path: candidate, copy, identical: true };
+    }
+  }
+}
+
+/** Same dataset bytes (the meta headers may differ, e.g. in Source AE Title). */
+function sameDataset(existing: string, temp: string, tempDatasetOffset: number): boolean {
+  let offset: number;
+  try {
+    offset = readFileHeader(existing).datasetOffset;
+  } catch {
+    return false; // not one of ours: certainly not the same instance as what we received
+  }
+  return sameBytesFrom(existing, offset, temp, tempDatasetOffset);
 }
 
 const PREAMBLE = (() => {
@@ -101,6 +149,15 @@ export interface InstanceWriterOptions {
   readonly onSyncError?: (err: Error, dir: string) => void;
 }
 
+/** One dataset being received: write() each fragment as it arrives, then end() (or abort()). */
+export interface IncomingInstance {
+  write(fragment: Buffer): void;
+  /** The last fragment came: resolves once the file is durable under its final name; rejects with RejectedDataset or a file-system error. */
+  end(): Promise<StoredInstance>;
+  /** The association ended mid-dataset: nothing is kept. */
+  abort(): void;
+}
+
 export class InstanceWriter {
   /** Series directories known to exist (durably), or being created: later writers wait for the same promise. */
   private readonly dirs = new Map<string, Promise<void>>();
@@ -113,39 +170,18 @@ export class InstanceWriter {
     this.dirSync = new DirectorySync(options.dirSyncDelayMs ?? DIR_SYNC_DELAY_MS, options.onSyncError ?? (() => undefined));
   }
 
-  /** `prepareNext`: create the temp file for the series' next instance while the peer prepares it. */
-  async write(incoming: IncomingDataset, prepareNext = false): Promise<StoredInstance> {
-    const dataset = incoming.chunks.length === 1 ? incoming.chunks[0] : Buffer.concat(incoming.chunks);
-    const uids = routingUids(dataset, incoming);
-    const path = instancePath(this.dir, uids);
-    const meta = encodeMetaGroup(
-      buildMeta({
-        sopClassUid: incoming.sopClassUid,
-        sopInstanceUid: incoming.sopInstanceUid,
-        transferSyntaxUid: incoming.transferSyntaxUid,
-        sourceAeTitle: incoming.callingAet || undefined,
-      }),
-    );
-    const seriesDir = join(this.dir, uids.studyInstanceUid, uids.seriesInstanceUid);
-    const chunks = [PREAMBLE, ...meta, dataset];
-    await this.ensureDirectory(seriesDir);
-    try {
-      writeFileAtomic(await this.temps.take(seriesDir), path, chunks, this.fsync);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      // The directory was removed behind our back (e.g. a cleanup): recreate it once.
-      this.dirs.delete(seriesDir);
-      await this.ensureDirectory(seriesDir);
-      writeFileAtomic(await this.temps.take(seriesDir), path, chunks, this.fsync);
-    }
-    if (this.fsync) this.dirSync.mark(seriesDir);
-    if (prepareNext) this.temps.prepare(seriesDir);
-    return { path, ...uids, bytes: dataset.length };
+  /**
+   * Starts receiving one dataset into a temp file at the top of the output directory (hidden name; a
+   * rename moves it into its series directory once it is complete). `prepareNext`: create the temp
+   * file for the next instance while the peer prepares it.
+   */
+  begin(incoming: IncomingDataset, prepareNext = false): IncomingInstance {
+    return new Receiving(this, incoming, prepareNext);
   }
 
   /** Removes the temp files created ahead (an association ended: nothing is left behind between associations). */
-  discardSpares(): Promise<void> {
-    return this.temps.clear();
+  discardSpares(): void {
+    this.temps.clear();
   }
 
   /** Makes every rename so far durable (directory fsyncs); call before releasing an association and when stopping. */
@@ -153,7 +189,37 @@ export class InstanceWriter {
     return this.fsync ? this.dirSync.flush() : Promise.resolve();
   }
 
-  private ensureDirectory(seriesDir: string): Promise<void> {
+  /** @internal for Receiving. Recreates the output directory when it is missing (first store, or removed behind our back). */
+  takeTemp(): TempFile {
+    try {
+      return this.temps.take(this.dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      this.dirs.clear(); // whatever we created under it is gone too
+      makeDirectoryDurablySync(this.dir, this.fsync);
+      return this.temps.take(this.dir);
+    }
+  }
+
+  /** @internal for Receiving */
+  finished(seriesDir: string, prepareNext: boolean): void {
+    if (this.fsync) this.dirSync.mark(seriesDir);
+    if (prepareNext) this.temps.prepare(this.dir);
+  }
+
+  /** @internal */
+  get root(): string {
+    return this.dir;
+  }
+
+  /** @internal */
+  get durable(): boolean {
+    return this.fsync;
+  }
+
+  /** @internal */
+  ensureDirectory(seriesDir: string, again = false): Promise<void> {
+    if (again) this.dirs.delete(seriesDir);
     let ready = this.dirs.get(seriesDir);
     if (!ready) {
       ready = makeDirectoryDurably(seriesDir, this.fsync);
@@ -161,5 +227,133 @@ export class InstanceWriter {
       ready.catch(() => this.dirs.delete(seriesDir));
     }
     return ready;
+  }
+}
+
+/**
+ * The state of one dataset being received. Fragments are held only until the routing UIDs are read
+ * (the first fragment, almost always); then they go straight to the temp file. The first error (a
+ * refused dataset, a full disk) stops writing; the rest of the dataset is still taken from the
+ * connection and dropped, and end() reports the error.
+ */
+class Receiving implements IncomingInstance {
+  private readonly ts: TransferSyntax | undefined;
+  private temp?: TempFile;
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private nextParseAt = 0;
+  private uids?: RoutingUids;
+  private directory?: Promise<void>;
+  private error?: unknown;
+  private bytes = 0;
+  private datasetOffset = 0;
+  private done = false;
+
+  constructor(private readonly writer: InstanceWriter, private readonly incoming: IncomingDataset, private readonly prepareNext: boolean) {
+    this.ts = transferSyntax(incoming.transferSyntaxUid);
+    if (!this.ts) this.error = new RejectedDataset(0xc000, 'unsupported transfer syntax');
+  }
+
+  write(fragment: Buffer): void {
+    if (this.error || this.done) return;
+    this.bytes += fragment.length;
+    try {
+      if (this.uids) {
+        writeChunks(this.temp!.fd, [fragment]);
+        return;
+      }
+      this.head.push(fragment);
+      this.headBytes += fragment.length;
+      // Parsed again only when the held start has doubled: a long head costs linear time, not quadratic.
+      if (this.headBytes >= this.nextParseAt) {
+        this.nextParseAt = this.headBytes * 2;
+        this.route(this.headBytes >= ROUTING_HEAD_LIMIT);
+      }
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  async end(): Promise<StoredInstance> {
+    this.done = true;
+    try {
+      if (!this.error && !this.uids) this.route(true);
+    } catch (err) {
+      this.fail(err);
+    }
+    if (this.error) throw this.error;
+    const temp = this.temp!;
+    const uids = this.uids!;
+    this.temp = undefined;
+    closeTemp(temp, this.writer.durable); // removes it on failure
+    const seriesDir = join(this.writer.root, uids.studyInstanceUid, uids.seriesInstanceUid);
+    const path = instancePath(this.writer.root, uids);
+    let placed;
+    try {
+      await this.directory;
+      placed = placeInstance(temp.path, this.datasetOffset, path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' || !existsSync(temp.path)) return this.lose(temp, err);
+      // The directory was removed behind our back (e.g. a cleanup): recreate it once.
+      try {
+        await this.writer.ensureDirectory(seriesDir, true);
+        placed = placeInstance(temp.path, this.datasetOffset, path);
+      } catch (again) {
+        return this.lose(temp, again);
+      }
+    }
+    if (!placed.identical) this.writer.finished(seriesDir, this.prepareNext);
+    return { ...uids, path: placed.path, bytes: this.bytes, duplicate: placed.copy > 0, identical: placed.identical };
+  }
+
+  abort(): void {
+    this.done = true;
+    this.fail(new Error('association ended before the dataset was complete'));
+  }
+
+  /** Reads the routing UIDs from the held start; once known, opens the temp file and writes what is held. */
+  private route(final: boolean): void {
+    const head = this.head.length === 1 ? this.head[0] : Buffer.concat(this.head);
+    this.head = [head];
+    let elements;
+    try {
+      elements = parseDatasetHead(head, this.ts!, AFTER_ROUTING, final);
+    } catch (err) {
+      throw new RejectedDataset(0xc000, `dataset does not parse: ${(err as Error).message}`);
+    }
+    if (!elements) return;
+    const uids = routingUids(elements, this.incoming);
+    const meta = encodeMetaGroup(
+      buildMeta({
+        sopClassUid: this.incoming.sopClassUid,
+        sopInstanceUid: this.incoming.sopInstanceUid,
+        transferSyntaxUid: this.incoming.transferSyntaxUid,
+        sourceAeTitle: this.incoming.callingAet || undefined,
+      }),
+    );
+    this.directory = this.writer.ensureDirectory(join(this.writer.root, uids.studyInstanceUid, uids.seriesInstanceUid));
+    this.directory.catch(() => undefined); // awaited in end()
+    this.temp = this.writer.takeTemp();
+    this.datasetOffset = PREAMBLE.length + meta.reduce((n, b) => n + b.length, 0);
+    writeChunks(this.temp.fd, [PREAMBLE, ...meta, head]);
+    this.uids = uids;
+    this.head = [];
+  }
+
+  private fail(err: unknown): void {
+    this.error ??= err;
+    this.head = [];
+    if (this.temp) discardTemp(this.temp);
+    this.temp = undefined;
+  }
+
+  /** Placing the closed temp file failed: remove it, report why. */
+  private lose(temp: TempFile, err: unknown): never {
+    try {
+      unlinkSync(temp.path);
+    } catch {
+      /* gone with its directory */
+    }
+    throw err;
   }
 }

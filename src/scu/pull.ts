@@ -32,6 +32,8 @@ export interface PullOptions {
   readonly callingAet?: string;
   /** Calling AEs allowed to store into our SCP (default: the peer's AE title only). */
   readonly allowedCallingAets?: readonly string[];
+  /** Silence after which our SCP aborts an association (default SCP_DEFAULTS.idleTimeoutMs; local.idleTimeoutS in a run). */
+  readonly idleTimeoutMs?: number;
   readonly network: NetworkOptions;
   readonly logger?: Logger;
   readonly onProgress?: (event: PullProgress) => void;
@@ -92,7 +94,7 @@ export async function pull(options: PullOptions): Promise<PullReport> {
     allowedCallingAets: options.allowedCallingAets ?? [options.peer.aeTitle],
     maxPduLength: options.network.maxPduLength,
     associationTimeoutMs: options.network.associationTimeoutMs,
-    idleTimeoutMs: options.network.dimseTimeoutMs,
+    idleTimeoutMs: options.idleTimeoutMs,
     tls: options.localTls,
     logger,
   });

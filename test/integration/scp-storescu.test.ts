@@ -5,7 +5,7 @@
  * the same way to dcmtk's storescp in bit-preserving mode (+B). Also: association policy, replacement.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -79,12 +79,26 @@ describe('Storage SCP receiving from dcmtk storescu', () => {
     });
   }
 
-  test('a repeated instance replaces the earlier file, leaving no temp file', async () => {
+  test('a repeated identical instance is stored once, leaving no temp file', async () => {
     rmSync(out, { recursive: true, force: true });
     const file = validFixtures().find((f) => f.path === 'ts/CT_small.dcm')!.file;
     for (let i = 0; i < 2; i++) assert.equal((await run('storescu', ['-aec', 'PIPE_SCP', '127.0.0.1', String(scp.port), file])).code, 0);
     const all = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
     assert.deepEqual(all.map((e) => e.name), [`${splitFile(file).sopInstanceUid}.dcm`]);
+  });
+
+  test('a different instance under a stored SOP Instance UID is kept beside it, never over it', async () => {
+    rmSync(out, { recursive: true, force: true });
+    const file = validFixtures().find((f) => f.path === 'ts/CT_small.dcm')!.file;
+    const other = join(root, 'other-patient.dcm');
+    // Same UIDs, another patient: what a PACS holding one image under two patients sends.
+    copyFileSync(file, other);
+    assert.equal((await run('dcmodify', ['-nb', '-m', 'PatientID=OTHER-ID', other])).code, 0);
+    for (const f of [file, other, file, other]) assert.equal((await run('storescu', ['-aec', 'PIPE_SCP', '127.0.0.1', String(scp.port), f])).code, 0);
+    const sop = splitFile(file).sopInstanceUid;
+    const names = readdirSync(out, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name).sort();
+    assert.deepEqual(names, [`${sop}.dcm`, `${sop}.dup-1.dcm`], 'both kept; the repeats of each added nothing');
+    assert.equal(scp.counts.duplicates, 1);
   });
 
   test('C-ECHO is answered', async () => {

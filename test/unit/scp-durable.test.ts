@@ -1,5 +1,5 @@
 /**
- * The SCP's durable writes (src/scp/durable.ts): atomic replace, no temp file left on failure, and the
+ * The SCP's durable writes (src/scp/durable.ts): temp files (created ahead or now, never left behind), and the
  * batching of directory fsyncs (bounded delay, one fsync per directory per batch, flush on demand
  * waits for earlier batches, failures reported).
  */
@@ -8,26 +8,27 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { DirectorySync, TempFiles, makeDirectoryDurably, writeFileAtomic } from '../../src/scp/durable';
+import { DirectorySync, TempFiles, closeTemp, discardTemp, makeDirectoryDurably, writeChunks } from '../../src/scp/durable';
 
 const root = mkdtempSync(join(tmpdir(), 'scp-durable-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-describe('writeFileAtomic and TempFiles', () => {
-  test('writes every chunk, replaces an earlier copy, leaves no temp file', async () => {
+describe('TempFiles, writeChunks, closeTemp', () => {
+  test('writes every chunk; closeTemp keeps the bytes and the mode', async () => {
     const temps = new TempFiles();
-    const path = join(root, 'a.dcm');
-    writeFileAtomic(await temps.take(root), path, [Buffer.from('one'), Buffer.alloc(0), Buffer.from('two')], true);
-    assert.equal(readFileSync(path, 'latin1'), 'onetwo');
-    writeFileAtomic(await temps.take(root), path, [Buffer.from('three')], true);
-    assert.equal(readFileSync(path, 'latin1'), 'three');
-    assert.deepEqual(readdirSync(root).filter((n) => n.endsWith('.tmp')), []);
-    assert.equal(statSync(path).mode & 0o777, 0o640);
+    const temp = temps.take(root);
+    writeChunks(temp.fd, [Buffer.from('one'), Buffer.alloc(0), Buffer.from('two')]);
+    writeChunks(temp.fd, [Buffer.from('three')]);
+    closeTemp(temp, true);
+    assert.equal(readFileSync(temp.path, 'latin1'), 'onetwothree');
+    assert.equal(statSync(temp.path).mode & 0o777, 0o640);
+    assert.match(temp.path, /\/\.[^/]*\.tmp$/, 'a hidden name: no reader takes it for a received file');
+    rmSync(temp.path);
   });
 
-  test('a temp file created ahead is used by the next write there; clear() removes unused ones', async () => {
+  test('a temp file created ahead is used by the next take there; clear() removes unused ones', async () => {
     const temps = new TempFiles(2);
     const dirs = ['t1', 't2', 't3'].map((d) => join(root, d));
     for (const d of dirs) await makeDirectoryDurably(d, false);
@@ -36,32 +37,36 @@ describe('writeFileAtomic and TempFiles', () => {
     await sleep(20);
     const [ahead] = readdirSync(dirs[0]);
     assert.match(ahead, /^\..*\.tmp$/);
-    const temp = await temps.take(dirs[0]);
+    const temp = temps.take(dirs[0]);
     assert.equal(temp.path, join(dirs[0], ahead), 'the file created ahead');
-    writeFileAtomic(temp, join(dirs[0], 'x.dcm'), [Buffer.from('x')], false);
+    discardTemp(temp);
     temps.prepare(dirs[0]);
     temps.prepare(dirs[1]);
     temps.prepare(dirs[2]); // beyond 2 directories: the oldest spare is dropped
     await sleep(20);
-    assert.deepEqual(readdirSync(dirs[0]), ['x.dcm']);
-    await temps.clear();
-    for (const d of dirs) assert.deepEqual(readdirSync(d).filter((n) => n.endsWith('.tmp')), [], d);
+    assert.deepEqual(readdirSync(dirs[0]), []);
+    temps.clear();
+    for (const d of dirs) assert.deepEqual(readdirSync(d), [], d);
   });
 
-  test('a failure (missing directory) throws; a temp file whose directory vanished is not used', async () => {
+  test('take() before the file created ahead exists creates one now, and the late one never appears', async () => {
     const temps = new TempFiles();
-    await assert.rejects(async () => writeFileAtomic(await temps.take(join(root, 'missing')), join(root, 'missing', 'b.dcm'), [Buffer.from('x')], true), /ENOENT/);
-    temps.prepare(join(root, 'missing'));
-    await assert.rejects(temps.take(join(root, 'missing')), /ENOENT/, 'falls back to creating one now, which fails as it should');
-  });
-
-  test('a write that fails removes its temp file', async () => {
-    const temps = new TempFiles();
-    const dir = join(root, 'fail');
+    const dir = join(root, 'early');
     await makeDirectoryDurably(dir, false);
-    const temp = await temps.take(dir);
-    assert.throws(() => writeFileAtomic(temp, join(root, 'no-such-dir', 'c.dcm'), [Buffer.from('x')], false), /ENOENT/);
+    temps.prepare(dir);
+    const temp = temps.take(dir); // setImmediate has not run yet
+    await sleep(20);
+    assert.deepEqual(readdirSync(dir), [temp.path.split('/').pop()]);
+    discardTemp(temp);
     assert.deepEqual(readdirSync(dir), []);
+  });
+
+  test('a missing directory throws; a temp file whose directory vanished is not used', async () => {
+    const temps = new TempFiles();
+    assert.throws(() => temps.take(join(root, 'missing')), /ENOENT/);
+    temps.prepare(join(root, 'missing'));
+    await sleep(20);
+    assert.throws(() => temps.take(join(root, 'missing')), /ENOENT/, 'falls back to creating one now, which fails as it should');
   });
 });
 

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
+import { PipelineError } from '../../errors';
 import { StorageScp, SCP_DEFAULTS, type ScpCounts } from '../../scp/server';
 import { validateAeTitle, validatePort } from '../../scu/peer';
 import { createLogger } from '../../util/logger';
@@ -13,11 +14,21 @@ interface ListenFlags extends TlsFlags {
   allowAet?: string;
   allowHost?: string;
   maxAssociations?: string;
+  idleTimeout?: string;
   timeout?: string;
+  associationTimeout?: string;
 }
 
 function formatCounts(c: ScpCounts): string {
-  return `stored ${c.stored} (${(c.bytes / 1e6).toFixed(1)} MB), failed ${c.failed}, associations ${c.associations}, rejected ${c.rejectedAssociations}${c.tlsRefused ? `, TLS refused ${c.tlsRefused}` : ''}`;
+  return `stored ${c.stored} (${(c.bytes / 1e6).toFixed(1)} MB), failed ${c.failed}, associations ${c.associations}, rejected ${c.rejectedAssociations}${c.tlsRefused ? `, TLS refused ${c.tlsRefused}` : ''}` +
+    (c.duplicates ? `, ${c.duplicates} different instances under an already stored SOP Instance UID (kept as <SOP>.dup-<n>.dcm)` : '');
+}
+
+/** A timeout in seconds: more than zero (zero would abort every association at once). */
+function positiveSeconds(text: string | undefined, flag: string): number | undefined {
+  const n = positiveNumber(text, flag);
+  if (n === 0) throw new PipelineError('E_USAGE', `${flag} expects a number of seconds greater than 0`);
+  return n;
 }
 
 export function register(program: Command): void {
@@ -31,9 +42,12 @@ export function register(program: Command): void {
     .option('--allow-aet <list>', 'comma-separated calling AE titles allowed to store (default: any)')
     .option('--allow-host <list>', 'comma-separated peer IP addresses allowed to connect (default: any)')
     .option('--max-associations <n>', `simultaneous associations (default ${SCP_DEFAULTS.maxAssociations})`)
-    .option('--timeout <s>', `seconds of silence before an association is aborted (default ${SCP_DEFAULTS.idleTimeoutMs / 1000})`))
+    .option('--idle-timeout <s>', `seconds an association may send nothing before it is aborted (default ${SCP_DEFAULTS.idleTimeoutMs / 1000})`)
+    .option('--timeout <s>', 'older name of --idle-timeout')
+    .option('--association-timeout <s>', `seconds from connect to a complete association request before the connection is closed (default ${SCP_DEFAULTS.associationTimeoutMs / 1000})`))
     .action(async (flags: ListenFlags) => {
-      const timeout = positiveNumber(flags.timeout, '--timeout');
+      const timeout = positiveSeconds(flags.idleTimeout ?? flags.timeout, flags.idleTimeout !== undefined ? '--idle-timeout' : '--timeout');
+      const artim = positiveSeconds(flags.associationTimeout, '--association-timeout');
       const scp = new StorageScp({
         aeTitle: validateAeTitle(flags.aet),
         port: validatePort(flags.port, '--port'),
@@ -44,6 +58,7 @@ export function register(program: Command): void {
         maxAssociations: positiveNumber(flags.maxAssociations, '--max-associations', true),
         idleTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
         tls: tlsFromFlags(flags),
+        associationTimeoutMs: artim === undefined ? undefined : artim * 1000,
         logger: createLogger(),
       });
       await scp.start();

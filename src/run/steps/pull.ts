@@ -40,6 +40,7 @@ export async function pullStep(ctx: RunContext, onTotal?: (total: number) => voi
       localPort: ctx.peers.local.port,
       localTls: ctx.peers.local.tls,
       allowedCallingAets: ctx.peers.local.allowedCallingAets,
+      idleTimeoutMs: ctx.peers.local.idleTimeoutMs,
       network: ctx.network,
       logger: ctx.logger,
       onProgress: (p) => {
