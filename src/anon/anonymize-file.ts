@@ -1,5 +1,5 @@
 import { copyFileSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Element } from '../dicom/dataset';
 import { isFileRange, type Chunk } from '../dicom/file-range';
 import { readLargePart10 } from '../dicom/large-file';
@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../util/atomic-write';
 import { diskFullError, isDiskFull } from '../util/disk-full';
 import { deidentify, TAGS, type DeidentifiedFile, type DeidentifyContext } from './deidentify';
 import { quarantineVerdict, type QuarantineRules } from './quarantine-rules';
+import { CONFLICTING_SOP_REASON } from './sop-claims';
 import type { PhiIgnore } from './phi-tokens';
 import { collectPhiTokens, findPhi } from './verify';
 
@@ -41,7 +42,11 @@ export interface FileEnvironment extends DeidentifyContext {
 
 export type FileOutcome =
   | { readonly kind: 'anonymized'; readonly input: string; readonly output: string; readonly studyUid: string; readonly seriesUid: string; readonly sopInstanceUid: string; readonly patientId: string; readonly bytes: number; readonly patientNameDiffers: boolean; readonly privateKept: Readonly<Record<string, number>> }
-  | { readonly kind: 'quarantined'; readonly input: string; readonly copy: string; readonly reason: string; readonly detail?: string }
+  | {
+      readonly kind: 'quarantined'; readonly input: string; readonly copy: string; readonly reason: string; readonly detail?: string;
+      /** This file was reported anonymized before; that output is gone (its SOP Instance UID turned out to be conflicting). */
+      readonly withdrawn?: Extract<FileOutcome, { kind: 'anonymized' }>;
+    }
   | { readonly kind: 'duplicate'; readonly input: string }
   | { readonly kind: 'failed'; readonly input: string; readonly error: string };
 
@@ -54,10 +59,16 @@ function relative(env: FileEnvironment, input: string): string {
 }
 
 function quarantine(env: FileEnvironment, input: string, reason: string, detail?: string): FileOutcome {
-  const copy = join(env.quarantineDir, relative(env, input));
+  return { kind: 'quarantined', input, copy: copyToQuarantine(env.inputRoot, env.quarantineDir, input), reason, detail };
+}
+
+/** Copies an input into the quarantine directory under its own relative path; returns the copy's path. */
+export function copyToQuarantine(inputRoot: string, quarantineDir: string, input: string): string {
+  const root = resolve(inputRoot);
+  const copy = join(quarantineDir, input.startsWith(root + '/') ? input.slice(root.length + 1) : input);
   mkdirSync(dirname(copy), { recursive: true });
   copyFileSync(input, copy);
-  return { kind: 'quarantined', input, copy, reason, detail };
+  return copy;
 }
 
 /** Retained UIDs name output files: only well-formed ones may. */
@@ -178,7 +189,7 @@ async function anonymizeBatchOrThrow(inputs: readonly string[], env: FileEnviron
   const accepted: Array<{ index: number; file: Screened }> = [];
   screened.forEach((entry, i) => {
     if (claims[i] === 'same') outcomes[entry.index] = { kind: 'duplicate', input: entry.file.input };
-    else if (claims[i] === 'conflict') outcomes[entry.index] = quarantine(env, entry.file.input, 'duplicate SOP Instance UID with different content');
+    else if (claims[i] === 'conflict') outcomes[entry.index] = quarantine(env, entry.file.input, CONFLICTING_SOP_REASON);
     else accepted.push(entry);
   });
   const results = env.identity.transaction(() => accepted.map(({ index, file }) => {

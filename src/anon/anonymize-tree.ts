@@ -110,7 +110,13 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
   const source = files ? listSource(files, BATCH_FILES) : watchSource(settings.inputDir, hooks.arrivingUntil!, BATCH_FILES);
   const workers = settings.workers ?? defaultWorkers(files?.length ?? Number.MAX_SAFE_INTEGER);
   await runPool(source, settings, workers, (outcome) => {
-    done++;
+    if (outcome.kind === 'quarantined' && outcome.withdrawn) {
+      // Counted once already, as anonymized: now it is quarantined instead.
+      anonymized--;
+      bytesOut -= outcome.withdrawn.bytes;
+      if (outcome.withdrawn.patientNameDiffers) nameMismatches--;
+      for (const [row, n] of Object.entries(outcome.withdrawn.privateKept)) privateAttributes.kept[row] -= n;
+    } else done++;
     switch (outcome.kind) {
       case 'anonymized':
         anonymized++;

@@ -1,9 +1,10 @@
 import { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { PipelineError, type ErrorCode } from '../errors';
+import { rmSync } from 'node:fs';
 import { diskFullError, isDiskFull } from '../util/disk-full';
-import { sameContent } from '../util/same-content';
-import { anonymizeBatch, type Claim, type ClaimResult, type FileOutcome } from './anonymize-file';
+import { anonymizeBatch, copyToQuarantine, type FileOutcome } from './anonymize-file';
+import { CONFLICTING_SOP_REASON, SopClaims } from './sop-claims';
 import { createEnvironment } from './environment';
 import type { FromWorker } from './pool-messages';
 import type { FileSource } from './file-source';
@@ -11,20 +12,6 @@ import type { AnonymizeSettings } from './settings';
 
 /** Files per batch: one identity transaction and one claim message each. */
 export const BATCH_FILES = 16;
-
-/** Remembers the first file of each original SOP Instance UID in this run (shared by all workers). */
-export class SopClaims {
-  private readonly first = new Map<string, string>();
-
-  claim({ sopInstanceUid, input }: Claim): ClaimResult {
-    const earlier = this.first.get(sopInstanceUid);
-    if (earlier === undefined) {
-      this.first.set(sopInstanceUid, input);
-      return 'first';
-    }
-    return sameContent(earlier, input) ? 'same' : 'conflict';
-  }
-}
 
 function asPipelineError(err: unknown): PipelineError {
   if (err instanceof PipelineError) return err;
@@ -35,15 +22,33 @@ function asPipelineError(err: unknown): PipelineError {
 /**
  * Runs the anonymizer over the source's files, in worker threads (or inline with one worker),
  * calling onOutcome in completion order. Each worker keeps two batches in flight so it never waits
- * on the main thread.
+ * on the main thread. A file already reported anonymized whose SOP Instance UID turns out to be
+ * conflicting is reported again, quarantined, with `withdrawn` set (its output is removed).
  */
 export async function runPool(source: FileSource, settings: AnonymizeSettings, workers: number, onOutcome: (o: FileOutcome) => void): Promise<void> {
   const claims = new SopClaims();
+  const withdraw = (): void => {
+    for (const earlier of claims.takeWithdrawals()) {
+      rmSync(earlier.output, { force: true });
+      const copy = copyToQuarantine(settings.inputDir, settings.quarantineDir, earlier.input);
+      onOutcome({ kind: 'quarantined', input: earlier.input, copy, reason: CONFLICTING_SOP_REASON, withdrawn: earlier });
+    }
+  };
+  const report = (outcome: FileOutcome): void => {
+    claims.observe(outcome);
+    onOutcome(outcome);
+    withdraw();
+  };
+  const claim = (list: Parameters<SopClaims['claim']>[0][]) => {
+    const results = list.map((c) => claims.claim(c));
+    withdraw();
+    return results;
+  };
   if (workers <= 1) {
-    const env = createEnvironment(settings, async (list) => list.map((c) => claims.claim(c)));
+    const env = createEnvironment(settings, async (list) => claim([...list]));
     try {
       for (let batch = await source.next(); batch; batch = await source.next()) {
-        for (const outcome of await anonymizeBatch(batch, env)) onOutcome(outcome);
+        for (const outcome of await anonymizeBatch(batch, env)) report(outcome);
       }
     } finally {
       env.close();
@@ -86,10 +91,17 @@ export async function runPool(source: FileSource, settings: AnonymizeSettings, w
       worker.on('message', (message: FromWorker) => {
         if (failed) return;
         if (message.type === 'claim') {
-          worker.postMessage({ type: 'claimed', id: message.id, results: message.claims.map((c) => claims.claim(c)) });
+          let results;
+          try {
+            results = claim([...message.claims]);
+          } catch (err) {
+            fail(asPipelineError(err)); // withdrawing an output on a full disk, say
+            return;
+          }
+          worker.postMessage({ type: 'claimed', id: message.id, results });
         } else if (message.type === 'done') {
           try {
-            for (const outcome of message.outcomes) onOutcome(outcome);
+            for (const outcome of message.outcomes) report(outcome);
           } catch (err) {
             // Thrown here it would be uncaught (an event handler): e.g. quarantine.jsonl on a full disk.
             fail(asPipelineError(err));

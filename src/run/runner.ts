@@ -79,7 +79,8 @@ async function runStep(name: StepName, ctx: RunContext, resumed: boolean): Promi
       return pushStep(ctx);
     case 'mark': {
       const result = await markStep(ctx);
-      return { summary: result.summary, partial: result.notPushed.length > 0 };
+      // A study delivered without its conflicting instances did not fully make it: exit 3, as for one not pushed.
+      return { summary: result.summary, partial: result.notPushed.length > 0 || result.conflicting.length > 0 };
     }
   }
 }

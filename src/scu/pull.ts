@@ -3,12 +3,10 @@
  * Storage SCP, then reconcile what is on disk against those lists: move counters are shown, never
  * trusted. Missing instances are moved again per series, then per instance, with backoff.
  */
-import { existsSync } from 'node:fs';
 import { PipelineError } from '../errors';
 import type { ScuAssociation } from '../dicom/dimse-association';
 import { isDone } from '../dicom/dimse-status';
 import { StorageScp } from '../scp/server';
-import { instancePath } from '../scp/store';
 import { diskFullError, isDiskFull } from '../util/disk-full';
 import type { TlsSettings } from '../tls/settings';
 import { silentLogger, type Logger } from '../util/logger';
@@ -16,6 +14,7 @@ import { moveOn, type MoveOutcome, type MoveProgress } from './move';
 import type { NetworkOptions } from './options';
 import { formatPeer, type Peer } from './peer';
 import { findStudyInstances, type InstanceRef } from './query';
+import { missingInstances, sharedSopInstanceUids } from './reconcile';
 import { FIND_MOVE_CONTEXTS, openAssociation } from './session';
 
 export interface PullOptions {
@@ -69,6 +68,15 @@ export interface StudyPullReport {
   readonly moveStatus: string;
   readonly retries: number;
   readonly error?: string;
+  /** SOP Instance UIDs held by more than one instance (all kept: <SOP>.dup-<n>.dcm); the anonymizer quarantines them. */
+  readonly sharedSopInstanceUids?: number;
+}
+
+/** "; N SOP Instance UIDs held by more than one instance ..." when the study has some, else "". */
+export function sharedNote(s: StudyPullReport): string {
+  const n = s.sharedSopInstanceUids;
+  if (!n) return '';
+  return `; ${n} SOP Instance UID${n === 1 ? ' is' : 's are'} held by more than one different instance (all kept as <SOP>.dup-<n>.dcm beside <SOP>.dcm; anonymize quarantines every copy)`;
 }
 
 export interface PullReport {
@@ -121,7 +129,8 @@ export async function pull(options: PullOptions): Promise<PullReport> {
  * files on disk (there before, or written by our SCP since), not the peer's move counters.
  */
 class ProgressTracker {
-  private readonly awaited = new Set<string>();
+  /** Instances listed but not on disk yet, per Study/SOP Instance UID (two when the peer holds two under one UID). */
+  private readonly awaited = new Map<string, number>();
   private listed = 0;
   private expected = 0;
   private received = 0;
@@ -129,21 +138,25 @@ class ProgressTracker {
   private study = 0;
   constructor(private readonly options: PullOptions, scp: StorageScp) {
     scp.on('stored', (s) => {
-      if (this.awaited.delete(`${s.studyInstanceUid}/${s.sopInstanceUid}`)) {
-        this.received++;
-        this.report();
-      }
+      const key = `${s.studyInstanceUid}/${s.sopInstanceUid}`;
+      const left = this.awaited.get(key);
+      if (!left || s.identical) return; // not awaited, or a repeat that added no file
+      if (left > 1) this.awaited.set(key, left - 1);
+      else this.awaited.delete(key);
+      this.received++;
+      this.report();
     });
   }
 
-  /** A study's listing: its instances count towards the total, those on disk as received. */
-  listedStudy(study: string, refs: readonly InstanceRef[], onDisk: (ref: InstanceRef) => boolean): void {
+  /** A study's listing: its instances count towards the total, those on disk (all but `missing`) as received. */
+  listedStudy(study: string, refs: readonly InstanceRef[], missing: readonly InstanceRef[]): void {
     this.listed++;
     this.study = this.listed;
     this.expected += refs.length;
-    for (const ref of refs) {
-      if (onDisk(ref)) this.received++;
-      else this.awaited.add(`${study}/${ref.sopInstanceUid}`);
+    this.received += refs.length - missing.length;
+    for (const ref of missing) {
+      const key = `${study}/${ref.sopInstanceUid}`;
+      this.awaited.set(key, (this.awaited.get(key) ?? 0) + 1);
     }
     this.report();
   }
@@ -228,15 +241,11 @@ class PeerSession {
   }
 }
 
-function onDiskFor(outDir: string, study: string): (ref: InstanceRef) => boolean {
-  return (ref) => existsSync(instancePath(outDir, { studyInstanceUid: study, seriesInstanceUid: ref.seriesInstanceUid, sopInstanceUid: ref.sopInstanceUid, sopClassUid: '' }));
-}
-
 /** The peer's own list of the study's instances: what the pull expects, and reconciles against. */
 async function listStudy(options: PullOptions, session: PeerSession, index: number, tracker: ProgressTracker): Promise<InstanceRef[]> {
   const study = options.studies[index];
   const refs = await findStudyInstances(await session.get(), options.peer, study);
-  tracker.listedStudy(study, refs, onDiskFor(options.outDir, study));
+  tracker.listedStudy(study, refs, missingInstances(options.outDir, study, refs));
   return refs;
 }
 
@@ -246,12 +255,12 @@ async function moveStudy(options: PullOptions, session: PeerSession, scp: Storag
   if (expected.length === 0) {
     return { studyInstanceUid: study, expected: 0, received: 0, failed: 0, moveStatus: 'not moved', retries: 0, error: `study not found on ${formatPeer(peer)}` };
   }
-  const onDisk = onDiskFor(options.outDir, study);
-  const missing = (): InstanceRef[] => expected.filter((ref) => !onDisk(ref));
+  // Rows are counted, not distinct UIDs: two instances under one SOP Instance UID need two files.
+  const missing = (): InstanceRef[] => missingInstances(options.outDir, study, expected);
   let todo = missing();
   if (todo.length === 0) {
     // All of it is here already (an earlier run): nothing to move.
-    return { studyInstanceUid: study, expected: expected.length, received: expected.length, failed: 0, moveStatus: 'already complete', retries: 0 };
+    return { studyInstanceUid: study, expected: expected.length, received: expected.length, failed: 0, moveStatus: 'already complete', retries: 0, ...shared(options.outDir, study, expected) };
   }
   const connectionsBefore = scp.counts.connections;
   tracker.started(index, 'move');
@@ -276,7 +285,7 @@ async function moveStudy(options: PullOptions, session: PeerSession, scp: Storag
           await moveOn(assoc, peer, localAet, 'SERIES', { StudyInstanceUID: study, SeriesInstanceUID: series });
         }
       } else {
-        for (const ref of todo) {
+        for (const ref of uniqueInstances(todo)) {
           await moveOn(assoc, peer, localAet, 'IMAGE', { StudyInstanceUID: study, SeriesInstanceUID: ref.seriesInstanceUid, SOPInstanceUID: ref.sopInstanceUid });
         }
       }
@@ -294,7 +303,23 @@ async function moveStudy(options: PullOptions, session: PeerSession, scp: Storag
     failed: todo.length,
     moveStatus: first.description,
     retries,
+    ...shared(options.outDir, study, expected),
   };
+}
+
+/** The report's sharedSopInstanceUids, present only when there are some. */
+function shared(outDir: string, study: string, expected: readonly InstanceRef[]): { sharedSopInstanceUids?: number } {
+  const n = sharedSopInstanceUids(outDir, study, expected);
+  return n ? { sharedSopInstanceUids: n } : {};
+}
+
+/** One IMAGE-level move per Series/SOP Instance UID: it brings every instance under that UID. */
+function uniqueInstances(refs: readonly InstanceRef[]): InstanceRef[] {
+  const seen = new Set<string>();
+  return refs.filter((r) => {
+    const k = `${r.seriesInstanceUid}/${r.sopInstanceUid}`;
+    return !seen.has(k) && seen.add(k);
+  });
 }
 
 /** The peer refused the move without ever connecting to us: almost always an unknown destination. */

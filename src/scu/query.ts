@@ -74,16 +74,16 @@ export interface InstanceRef {
   readonly sopInstanceUid: string;
 }
 
-/** Every instance of a study as the peer lists it (C-FIND at IMAGE level). */
+/**
+ * Every instance of a study as the peer lists it (C-FIND at IMAGE level): one entry per row, so two
+ * instances sharing a SOP Instance UID (one image filed under two patients) count as two.
+ */
 export async function findStudyInstances(assoc: ScuAssociation, peer: Peer, studyInstanceUid: string): Promise<InstanceRef[]> {
   const matches = await findOn(assoc, peer, 'IMAGE', { StudyInstanceUID: studyInstanceUid, SeriesInstanceUID: '', SOPInstanceUID: '' });
-  const seen = new Set<string>();
   const out: InstanceRef[] = [];
   for (const m of matches) {
     const sop = (m.SOPInstanceUID ?? '').trim();
-    if (!sop || seen.has(sop)) continue;
-    seen.add(sop);
-    out.push({ seriesInstanceUid: (m.SeriesInstanceUID ?? '').trim(), sopInstanceUid: sop });
+    if (sop) out.push({ seriesInstanceUid: (m.SeriesInstanceUID ?? '').trim(), sopInstanceUid: sop });
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { PipelineError } from '../../errors';
-import { pull, pullProgressDetail, type PullReport } from '../../scu/pull';
+import { pull, pullProgressDetail, sharedNote, type PullReport } from '../../scu/pull';
 import { formatPeer, parsePeer, validateAeTitle, validatePort } from '../../scu/peer';
 import { createLogger } from '../../util/logger';
 import { createProgress } from '../../util/progress';
@@ -23,7 +23,7 @@ const UID = /^[0-9]+(\.[0-9]+)*$/;
 export function formatPullReport(report: PullReport): string {
   const lines = report.studies.map((s) => {
     const extra = s.error ? ` (${s.error})` : s.failed ? ` (C-MOVE: ${s.moveStatus}; ${s.retries} retry rounds)` : '';
-    return `${s.studyInstanceUid}: expected ${s.expected}, received ${s.received}, failed ${s.failed}${extra}`;
+    return `${s.studyInstanceUid}: expected ${s.expected}, received ${s.received}, failed ${s.failed}${extra}${sharedNote(s)}`;
   });
   const incomplete = report.studies.filter((s) => s.failed > 0 || s.error).length;
   lines.push(`${report.studies.length} studies, ${report.studies.length - incomplete} complete, ${incomplete} incomplete; ${report.receivedThisRun} instances received in this run`);

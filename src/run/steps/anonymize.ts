@@ -6,7 +6,7 @@ import { createProgress } from '../../util/progress';
 import { crashPoint } from '../crash-point';
 import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
 import type { JournalEntry } from '../journal';
-import { instanceHash } from './pull';
+import { instanceHash, sopInstanceUidOfFile } from './pull';
 
 /**
  * from_staging → to_production (or quarantine), every output verified. Outputs are a pure function
@@ -33,7 +33,7 @@ export async function anonymizeStep(ctx: RunContext, arriving?: Arriving): Promi
     allowedModalities: ctx.options.allowedModalities,
   });
   const progress = createProgress('anonymize');
-  const entries: Omit<JournalEntry, 'at'>[] = [];
+  let entries: Omit<JournalEntry, 'at'>[] = [];
   let summary;
   try {
     summary = await anonymizeTree(settings, {
@@ -44,7 +44,9 @@ export async function anonymizeStep(ctx: RunContext, arriving?: Arriving): Promi
         if (o.kind === 'anonymized') {
           entries.push({ event: 'anonymized', instance: o.sopInstanceUid, study: o.studyUid }, { event: 'verified', instance: o.sopInstanceUid, study: o.studyUid });
         } else if (o.kind === 'quarantined') {
-          entries.push({ event: 'quarantined', instance: instanceHash(ctx, o.input.split('/').pop()!.replace(/\.dcm$/, '')), detail: o.reason });
+          const withdrawn = o.withdrawn;
+          if (withdrawn) entries = entries.filter((e) => e.instance !== withdrawn.sopInstanceUid || e.study !== withdrawn.studyUid);
+          entries.push({ event: 'quarantined', instance: instanceHash(ctx, sopInstanceUidOfFile(o.input)), detail: o.reason });
         }
       },
     });
