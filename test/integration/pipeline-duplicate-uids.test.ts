@@ -61,14 +61,7 @@ test('pull: both instances under the shared SOP Instance UID arrive, the report 
 
 test('run: every copy quarantined with the reason, the rest delivered, the study reported, exit 3', async () => {
   writeFileSync(join(dir, 'reviewed.csv'), ['study_instance_uid,has_protocol_series,comment', `${STUDY.studyUid},false,`, `${CLEAN.studyUid},false,`].join('\n') + '\n');
-  const config = join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify(peers.config({
-    review: { csv: join(dir, 'reviewed.csv') },
-    identityDb: join(dir, 'identity.db'),
-    keyFile: join(dir, 'identity.key'),
-    dataDir: join(dir, 'data'),
-    dicomRoot: '1.2.826.0.1.3680043.10.99',
-  })));
+  const config = peers.writeRunConfig(dir, 'config.json');
   const res = await runCliAsync(['run', '-c', config], {}, dir);
   assert.equal(res.code, 3, `${res.stdout}\n${res.stderr}`);
   assert.match(res.stdout, /mark: 2 pushed, 0 not pushed; 1 with instances quarantined for a conflicting SOP Instance UID/);

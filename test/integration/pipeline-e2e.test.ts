@@ -28,16 +28,7 @@ const MISSING = '1.2.826.0.1.3680043.10.77.9';
 const PHI_TOKENS = ['TESTPERSON', 'SAMPLEMAN', 'EXEMPLAR', 'PAT-1', 'PAT-2', 'PAT-3', ...FAKE_PHI, '1.2.826.0.1.3680043.10.77.'];
 
 function writeConfig(name: string, extra: Record<string, unknown> = {}): string {
-  const file = join(dir, name);
-  writeFileSync(file, JSON.stringify(peers.config({
-    review: { csv: join(dir, 'reviewed.csv') },
-    identityDb: join(dir, 'identity.db'),
-    keyFile: join(dir, 'identity.key'),
-    dataDir: join(dir, 'data'),
-    dicomRoot: '1.2.826.0.1.3680043.10.99',
-    ...extra,
-  }), null, 2));
-  return file;
+  return peers.writeRunConfig(dir, name, extra);
 }
 
 function run(args: string[]): Promise<CliResult> {
