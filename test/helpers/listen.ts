@@ -11,6 +11,8 @@ export interface ListenProcess {
   readonly aet: string;
   /** Everything it wrote to stderr so far (its JSON log lines). */
   stderr(): string;
+  /** Its log lines matching `pattern`, once there are `count` of them (a line can arrive after the socket event it reports). */
+  logLines(pattern: RegExp, count: number, timeoutMs?: number): Promise<string[]>;
   /** Peak resident set size so far (VmHWM), in bytes. */
   peakRss(): number;
   /** SIGTERM (it stops cleanly), resolves with its stdout once it exited. */
@@ -40,6 +42,14 @@ export async function startListen(outDir: string, extraArgs: readonly string[] =
     port,
     aet,
     stderr: () => stderr,
+    logLines: async (pattern, count, timeoutMs = 10_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const lines = stderr.split('\n').filter((l) => pattern.test(l));
+        if (lines.length >= count || Date.now() > deadline) return lines;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     peakRss: () => {
       const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'latin1'));
       if (!m) throw new Error('no VmHWM in /proc/PID/status');

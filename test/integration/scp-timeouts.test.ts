@@ -56,7 +56,7 @@ describe('SCP timeouts (listen --idle-timeout, --association-timeout)', { timeou
     const res = await storescu(ct);
     assert.equal(res.code, 0, res.stderr);
     assert.equal(readdirSync(out, { recursive: true }).filter((n) => String(n).endsWith('.dcm')).length, 1);
-    const aborted = listen.stderr().split('\n').filter((l) => /IDLER@127\.0\.0\.1 sent nothing for 1\.5 s: aborted/.test(l));
+    const aborted = await listen.logLines(/IDLER@127\.0\.0\.1 sent nothing for 1\.5 s: aborted/, 8);
     assert.equal(aborted.length, 8, listen.stderr());
     assert.ok(aborted.every((l) => /"address":"127\.0\.0\.1"/.test(l)), 'the peer\'s address is logged');
   });
@@ -66,7 +66,7 @@ describe('SCP timeouts (listen --idle-timeout, --association-timeout)', { timeou
     const partial = connect({ host: '127.0.0.1', port: listen.port }, () => partial.write(Buffer.from([PDU_TYPE.ASSOCIATE_RQ, 0, 0, 0])));
     for (const s of [silent, partial]) s.on('error', () => undefined);
     await Promise.all([closed(silent), closed(partial)]);
-    const lines = listen.stderr().split('\n').filter((l) => /no association request from 127\.0\.0\.1 within 1 s: connection closed/.test(l));
+    const lines = await listen.logLines(/no association request from 127\.0\.0\.1 within 1 s: connection closed/, 2);
     assert.equal(lines.length, 2, listen.stderr());
     assert.doesNotMatch(listen.stderr(), /\n\s+at /, 'no stack trace');
     // The SCP still serves.
