@@ -50,6 +50,11 @@ export function storescuArgs(transferSyntaxUid: string): string[] {
   return flag ? [flag] : [];
 }
 
+/** dcmtk's TLS options: its key and certificate, the CA that peers' certificates must lead to. */
+export function dcmtkTls(files: { readonly key: string; readonly cert: string }, ca: string): string[] {
+  return ['+tls', files.key, files.cert, '+cf', ca];
+}
+
 /** A dcmtk server (storescp, dcmqrscp) started by a test: stop it in an `after` hook. */
 export interface DcmtkServer {
   readonly aeTitle: string;

@@ -2,7 +2,8 @@
  * push sends large instances from disk with bounded memory: a generated multi-frame instance (written
  * by streaming, never in memory) pushed to dcmtk storescp +B (which writes the received bytes
  * unchanged) arrives byte for byte, as its own syntax and converted (Big Endian to a storescp that
- * takes Implicit VR LE only: OW pixel data swapped on the way), with the push's peak RSS bounded.
+ * takes Implicit VR LE only: OW pixel data swapped on the way), over DICOM TLS, and Deflated
+ * inflated on the way, with the push's peak RSS bounded.
  * The full 1 GB push -> listen round trip lives with the streaming SCP's tests.
  */
 import assert from 'node:assert/strict';
@@ -21,7 +22,8 @@ import { readFileHeader } from '../../src/dicom/part10';
 import { EXPLICIT_BE, EXPLICIT_LE, IMPLICIT_LE } from '../../src/dicom/transfer-syntax';
 import { decodeText } from '../../src/dicom/values';
 import { BIN } from '../helpers/cli';
-import { startStorescp, type DcmtkServer } from '../helpers/dcmtk';
+import { makeCa } from '../helpers/certs';
+import { dcmtkTls, startStorescp, type DcmtkServer } from '../helpers/dcmtk';
 import { writeLargeDeflatedInstance, writeLargeInstance, type LargeInstance } from '../helpers/large-instance';
 import { freePort } from '../helpers/ports';
 
@@ -32,6 +34,8 @@ const MEBIBYTES = 320;
 const RSS_LIMIT = 150 * 1024 * 1024;
 /** Deflating random pixels gains nothing; smaller, yet inflating it whole would pass the limit. */
 const DEFLATED_MEBIBYTES = 160;
+/** TLS costs CPU on both sides: a smaller instance, still more than the limit if it were held. */
+const TLS_MEBIBYTES = 192;
 
 /** SHA-256 of bytes [start, end) of a file, read 1 MiB at a time; `swap16` hashes them byte-swapped. */
 function hashRange(path: string, start: number, end: number, swap16 = false): string {
@@ -61,14 +65,14 @@ describe('push of a large instance: from disk, bounded memory', () => {
     rmSync(root, { recursive: true, force: true });
   });
 
-  async function pushTo(t: TestContext, name: string, instance: LargeInstance, storescpOptions: string[]): Promise<string> {
+  async function pushTo(t: TestContext, name: string, instance: LargeInstance, storescpOptions: string[], pushOptions: string[] = []): Promise<string> {
     const out = join(root, `${name}-received`);
     mkdirSync(out);
     const server = await startStorescp(out, await freePort(), ['+B', ...storescpOptions]);
     servers.push(server);
     const run = await runMeasured({
       command: process.execPath,
-      args: [BIN, 'push', server.address, join(root, name), '--aet', 'PIPE', '--connect-timeout', '5', '--timeout', '60'],
+      args: [BIN, 'push', server.address, join(root, name), '--aet', 'PIPE', '--connect-timeout', '5', '--timeout', '60', ...pushOptions],
       env: { ...process.env, CI: 'true', DICOM_PIPELINE_LOG_LEVEL: 'error' },
       timeoutMs: 300_000,
     });
@@ -89,6 +93,22 @@ describe('push of a large instance: from disk, bounded memory', () => {
     assert.equal(got.transferSyntaxUid, EXPLICIT_LE);
     assert.equal(fileSize(received) - got.datasetOffset, fileSize(instance.path) - sent);
     assert.equal(hashRange(received, got.datasetOffset, fileSize(received)), hashRange(instance.path, sent, fileSize(instance.path)));
+  });
+
+  test('over DICOM TLS: the same, byte for byte and bounded', async (t) => {
+    const ca = makeCa('Large Push CA');
+    try {
+      const archive = ca.issue('archive');
+      const ours = ca.issue('pipeline');
+      mkdirSync(join(root, 'tls'));
+      const instance = writeLargeInstance(join(root, 'tls', 'big.dcm'), TLS_MEBIBYTES, EXPLICIT_LE);
+      const received = await pushTo(t, 'tls', instance, dcmtkTls(archive, ca.cert), ['--tls-cert', ours.cert, '--tls-key', ours.key, '--tls-ca', ca.cert]);
+      const sent = readFileHeader(instance.path).datasetOffset;
+      const got = readFileHeader(received).datasetOffset;
+      assert.equal(hashRange(received, got, fileSize(received)), hashRange(instance.path, sent, fileSize(instance.path)));
+    } finally {
+      ca.remove();
+    }
   });
 
   test('converted on the way (Big Endian to Implicit VR LE): header values and swapped pixel data identical', async (t) => {

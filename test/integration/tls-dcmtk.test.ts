@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { makeCa, opensslDate, type CertFiles, type TestCa } from '../helpers/certs';
 import { BIN, oneLine, runCliAsync } from '../helpers/cli';
-import { run } from '../helpers/dcmtk';
+import { dcmtkTls, run } from '../helpers/dcmtk';
 import { splitFile, validFixtures } from '../helpers/dicom-files';
 import { freePort } from '../helpers/ports';
 import { stopChild, track } from '../helpers/processes';
@@ -24,11 +24,6 @@ const CT = validFixtures().find((f) => f.path === 'ts/CT_small.dcm')!.file;
 function storedFiles(dir: string): string[] {
   if (!existsSync(dir)) return [];
   return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
-
-/** dcmtk's TLS options: our key and certificate, the CA that peers' certificates must lead to. */
-function dcmtkTls(files: CertFiles, ca: string): string[] {
-  return ['+tls', files.key, files.cert, '+cf', ca];
 }
 
 
