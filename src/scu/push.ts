@@ -117,7 +117,7 @@ export async function push(options: PushOptions): Promise<PushReport> {
     const converted = item && sent.everStored.has(path) && item.sentAs !== item.transferSyntaxUid ? { convertedTo: item.sentAs } : {};
     if (reason !== undefined) results.push({ path, status: 'failed', reason, delivered: false });
     else if (by) results.push({ path, status: 'confirmed', confirmedBy: by, delivered: true, ...converted });
-    else if (unconfirmed && mode === 'none') results.push({ path, status: 'stored', delivered: true, ...converted });
+    else if (unconfirmed && mode === 'none') results.push({ path, status: 'stored', reason: unconfirmed.why, delivered: true, ...converted });
     else if (unconfirmed) results.push({ path, status: 'unconfirmed', reason: unconfirmed.why, delivered: unconfirmed.delivered, ...converted });
   }
   const confirmedBy: Partial<Record<ConfirmedBy, number>> = {};
@@ -132,7 +132,8 @@ export async function push(options: PushOptions): Promise<PushReport> {
     failed,
     confirmed: confirmation.confirmed.size,
     confirmedBy,
-    unconfirmed: results.filter((r) => r.status === 'unconfirmed').map((r) => ({ path: r.path, reason: r.reason!, delivered: r.delivered })),
+    // With none, stored files are unconfirmed too (not asked for): the summary says so.
+    unconfirmed: results.filter((r) => r.status === 'unconfirmed' || r.status === 'stored').map((r) => ({ path: r.path, reason: r.reason!, delivered: r.delivered })),
     delivered,
     complete: delivered === total,
     warning: confirmation.warning,

@@ -27,12 +27,12 @@ after(async () => {
 });
 
 /** A fresh data directory and config per scenario; the identity map is shared, as at a site. */
-function scenario(name: string, target: Orthanc = research): { config: string; dataDir: string } {
+function scenario(name: string, target: Orthanc = research, confirm?: string): { config: string; dataDir: string } {
   const dataDir = join(dir, name, 'data');
   mkdirSync(dataDir, { recursive: true });
   const config = join(dir, name, 'config.json');
   writeFileSync(config, JSON.stringify(peers.config({
-    research: { aet: target.aeTitle, host: '127.0.0.1', port: target.dicomPort },
+    research: { aet: target.aeTitle, host: '127.0.0.1', port: target.dicomPort, ...(confirm ? { confirm } : {}) },
     review: { csv: join(dir, 'reviewed.csv') },
     identityDb: join(dir, 'identity.db'),
     keyFile: join(dir, 'identity.key'),
@@ -123,4 +123,16 @@ test('research Orthanc that stores from anyone but refuses our C-FIND: the run d
   } finally {
     await storeOnly.stop();
   }
+});
+
+test('research.confirm "none": stored is delivered, journaled as such, nothing asked of the archive', async () => {
+  await research.clear();
+  const { config, dataDir } = scenario('confirm-none', research, 'none');
+  const res = await run(config);
+  assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+  assert.match(res.stdout, /push: 2 of 2 studies delivered; stored: 24, confirmed: 0, unconfirmed: 24 \(not asked for \(confirm: none\)\), failed: 0/);
+  const journal = new Journal(RunDir.latest(dataDir)!.file('journal.jsonl')).read();
+  assert.equal(journal.filter((e) => e.event === 'delivered' && e.detail === 'not asked for (confirm: none)').length, 2 * PER_STUDY);
+  assert.equal(journal.filter((e) => e.event === 'confirmed').length, 0);
+  assert.equal((await research.instanceIds()).length, 2 * PER_STUDY);
 });

@@ -165,6 +165,8 @@ describe('push confirmation', () => {
       assert.equal(res.code, 0, res.stdout + res.stderr);
       const report = JSON.parse(res.stdout) as PushReport;
       assert.ok(report.results.every((r) => r.status === 'stored' && r.delivered && !r.confirmedBy));
+      const text = await runCliAsync(['push', storeOnly.address, source, '--aet', PIPE, '--confirm', 'none', ...FAST]);
+      assert.match(text.stdout, /^stored: 8\nconfirmed: 0\nunconfirmed: 8 \(not asked for \(confirm: none\)\)\nfailed: 0$/m);
     });
 
     test('--confirm commitment without --port is a usage error', async () => {

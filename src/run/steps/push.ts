@@ -106,7 +106,7 @@ function journalEntries(study: string, report: PushReport): Omit<JournalEntry, '
     }
     entries.push({ event: 'pushed', instance, study });
     if (file.status === 'confirmed') entries.push({ event: 'confirmed', instance, study, detail: file.confirmedBy });
-    else if (file.delivered) entries.push({ event: 'delivered', instance, study, detail: file.reason ?? 'stored (research.confirm: none)' });
+    else if (file.delivered) entries.push({ event: 'delivered', instance, study, detail: file.reason });
   }
   return entries;
 }
