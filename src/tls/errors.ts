@@ -70,9 +70,9 @@ export function describeClientTlsError(err: NodeJS.ErrnoException, at: TlsPeer, 
 
 /** The peer closed, reset or went silent before the TLS handshake finished. */
 export function handshakeBrokenError(at: TlsPeer, how: 'closed' | 'reset' | string, cause?: unknown): PipelineError {
-  const what = how === 'closed' ? 'closed the connection' : how === 'reset' ? 'reset the connection' : `did not complete it within ${how}`;
+  const what = how === 'closed' ? 'closed the connection during the TLS handshake' : how === 'reset' ? 'reset the connection during the TLS handshake' : `did not complete the TLS handshake within ${how}`;
   return tlsError(
-    `TLS: ${at.peer} ${what} during the TLS handshake: either ${at.host}:${at.port} is a plain (non-TLS) DICOM port (use its TLS port, or turn tls off for this peer) or it refused our certificate (see its log)`,
+    `TLS: ${at.peer} ${what}: either ${at.host}:${at.port} is a plain (non-TLS) DICOM port (use its TLS port, or turn tls off for this peer) or it refused our certificate (see its log)`,
     cause,
   );
 }

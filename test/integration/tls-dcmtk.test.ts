@@ -183,6 +183,18 @@ describe('DICOM TLS with dcmtk', () => {
       }
     });
 
+    test('a server certificate not valid yet: we refuse it, one line', async () => {
+      const { server, port, out } = await storescp(ca.issue('future', { startDate: opensslDate(2), endDate: opensslDate(30) }));
+      try {
+        const res = await push(port);
+        assert.equal(res.code, 1);
+        assert.match(oneLine(res.stderr), /^dicom-pipeline: TLS: ARCHIVE@127\.0\.0\.1:\d+ presented a certificate that is not valid yet: check the clocks/);
+        assert.deepEqual(storedFiles(out), []);
+      } finally {
+        await server.stop();
+      }
+    });
+
     test('a server certificate that does not name the host: refused unless the host name check is off', async () => {
       const { server, port, out } = await storescp(ca.issue('elsewhere', { san: 'DNS:elsewhere.example' }));
       try {
