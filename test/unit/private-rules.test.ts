@@ -5,6 +5,7 @@ import { collectPhiTokens, findPhi } from '../../src/anon/verify';
 import { creatorsOf, fitsVm, keptPrivateRow, normalizeCreator, PrivateRules } from '../../src/anon/rules/private-rules';
 import { SAFE_PRIVATE_ROWS, SAFE_PRIVATE_ROWS_WITHOUT_VR } from '../../src/anon/rules/safe-private-table';
 import { parseConfig } from '../../src/config/load';
+import { settingsFromConfig } from '../../src/anon/settings-from-config';
 import { PipelineError } from '../../src/errors';
 import { findElement, type Element } from '../../src/dicom/dataset';
 import { decodeText } from '../../src/dicom/values';
@@ -139,4 +140,11 @@ test('config: profile.retainSafePrivate is off by default; privateKeep is checke
   assert.throws(() => parseConfig({
     privateKeep: [{ creator: 'ACME LAB', element: '(0031,xx10)', vr: 'DS' }, { creator: 'ACME LAB ', element: '0031,xx10', vr: 'FD' }],
   }, 'test'), /privateKeep\.1: ACME LAB  0031,xx10 is listed twice/);
+});
+
+test('the pipeline\'s anonymize step and the anonymize command get the same slice: profile.retainSafePrivate and privateKeep', () => {
+  const config = parseConfig({ profile: { retainSafePrivate: true }, privateKeep: [{ creator: 'ACME LAB', element: '(0031,xx10)', vr: 'DS' }] }, 'test');
+  const settings = settingsFromConfig(config, { inputDir: 'in', outputDir: 'out', quarantineDir: 'q' });
+  assert.equal(settings.profile.retainSafePrivate, true);
+  assert.deepEqual(settings.privateKeep, [{ creator: 'ACME LAB', element: '(0031,xx10)', vr: 'DS' }]);
 });
