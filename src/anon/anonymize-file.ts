@@ -12,6 +12,7 @@ import { writeFileAtomic } from '../util/atomic-write';
 import { diskFullError, isDiskFull } from '../util/disk-full';
 import { deidentify, TAGS, type DeidentifiedFile, type DeidentifyContext } from './deidentify';
 import { quarantineVerdict, type QuarantineRules } from './quarantine-rules';
+import type { IdentityStore } from './identity/store';
 import { CONFLICTING_SOP_REASON } from './sop-claims';
 import type { PhiIgnore } from './phi-tokens';
 import { collectPhiTokens, findPhi } from './verify';
@@ -23,7 +24,9 @@ export interface Claim {
   readonly input: string;
 }
 
-export interface FileEnvironment extends DeidentifyContext {
+export interface FileEnvironment extends Omit<DeidentifyContext, 'identity'> {
+  /** Each batch's mappings are made through it, in one transaction. */
+  readonly store: IdentityStore;
   readonly inputRoot: string;
   readonly outputDir: string;
   readonly quarantineDir: string;
@@ -192,17 +195,21 @@ async function anonymizeBatchOrThrow(inputs: readonly string[], env: FileEnviron
     else if (claims[i] === 'conflict') outcomes[entry.index] = quarantine(env, entry.file.input, CONFLICTING_SOP_REASON);
     else accepted.push(entry);
   });
-  const results = env.identity.transaction(() => accepted.map(({ index, file }) => {
-    try {
-      return deidentify(file.parsed, env);
-    } catch (err) {
-      outcomes[index] = outcomeOfError(env, file.input, err);
-      return undefined;
-    }
-  }));
+  // The store may run this more than once (see IdentityStore.batch): errors are kept, not acted on, here.
+  const results = await env.store.batch((identity) => {
+    const ctx = { ...env, identity };
+    return accepted.map(({ file }) => {
+      try {
+        return deidentify(file.parsed, ctx);
+      } catch (err) {
+        if (err instanceof PipelineError && err.code === 'E_IDENTITY') throw err; // rolls the batch back; stops the run
+        return { error: err };
+      }
+    });
+  });
   accepted.forEach(({ index, file }, i) => {
     const result = results[i];
-    if (result) outcomes[index] = finish(file, result, env);
+    outcomes[index] = 'error' in result ? outcomeOfError(env, file.input, result.error) : finish(file, result, env);
   });
   return outcomes as FileOutcome[];
 }

@@ -6,7 +6,7 @@ import type { FileOutcome } from './anonymize-file';
 import { BATCH_FILES, runPool } from './pool';
 import { appendQuarantineRecord } from './quarantine-log';
 import { listInputFiles, listSource, watchSource } from './file-source';
-import { IdentityMap } from './identity/identity-map';
+import { openIdentityStore } from './identity/open-store';
 import { WhiteList } from './white-list';
 import type { AnonymizeSettings } from './settings';
 import { describeRow, normalizeCreator, parseSiteElement, PrivateRules } from './rules/private-rules';
@@ -93,7 +93,7 @@ export async function anonymizeTree(settings: AnonymizeSettings, hooks: Anonymiz
   // Fail fast, once, in this thread: a bad white list or an unusable identity map stops before any file is read,
   // and the schema and key are created here rather than raced by the workers.
   if (settings.whiteList !== undefined) WhiteList.fromJson(settings.whiteList, 'white list');
-  IdentityMap.open(settings.identityDb, settings.identity).close();
+  await (await openIdentityStore(settings.identityDb, settings.identity)).close();
   const started = process.hrtime.bigint();
   mkdirSync(settings.outputDir, { recursive: true });
   mkdirSync(settings.quarantineDir, { recursive: true });

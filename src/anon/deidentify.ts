@@ -5,7 +5,7 @@ import { parseUnknownSequence, type ParsedFile } from '../dicom/parse';
 import { decodeText, decodeTextValues, encodeAscii, textOf } from '../dicom/values';
 import { shiftDate, shiftDateTime } from './dates';
 import { dummyValue } from './dummy-values';
-import type { IdentityMap, PatientPseudonym } from './identity/identity-map';
+import type { Identity, PatientPseudonym } from './identity/pseudonyms';
 import { methodCodes, type ProfileOptions } from './options';
 import { isTechnicalTextTag, type Rule, type RuleBook } from './rules/resolve';
 import { fitsVr, isTechnicalText } from './value-checks';
@@ -37,7 +37,7 @@ export const TAGS = {
 
 export interface DeidentifyContext {
   readonly rules: RuleBook;
-  readonly identity: IdentityMap;
+  readonly identity: Identity;
   readonly whiteList: WhiteList;
   readonly options: ProfileOptions;
   readonly toolVersion: string;
@@ -68,7 +68,7 @@ interface Walk {
 
 /**
  * Applies the profile to one parsed file. Default-deny: every element goes through its rule, at
- * every depth; what no rule keeps is gone. Must run inside IdentityMap.transaction().
+ * every depth; what no rule keeps is gone. Must run inside IdentityStore.batch().
  */
 export function deidentify(file: ParsedFile, ctx: DeidentifyContext): DeidentifiedFile {
   const top = file.dataset;
@@ -97,7 +97,7 @@ export function deidentify(file: ParsedFile, ctx: DeidentifyContext): Deidentifi
 }
 
 /** One pseudonym per patient (Patient ID + Issuer); without a Patient ID, per study. */
-function patientOf(top: readonly Element[], identity: IdentityMap, charset: string): PatientPseudonym & { readonly sameName: boolean } {
+function patientOf(top: readonly Element[], identity: Identity, charset: string): PatientPseudonym & { readonly sameName: boolean } {
   const id = textOf(top, TAGS.PatientID, charset);
   const issuer = textOf(top, TAGS.IssuerOfPatientID, charset);
   const familyName = textOf(top, TAGS.PatientName, charset).split('=')[0].split('^')[0];

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import type { FileEnvironment } from './anonymize-file';
-import { IdentityMap } from './identity/identity-map';
+import { openIdentityStore } from './identity/open-store';
 import { RuleBook } from './rules/resolve';
 import type { AnonymizeSettings } from './settings';
 import { WhiteList } from './white-list';
@@ -8,13 +8,13 @@ import { phiIgnoreSet } from './verify';
 
 export const TOOL_VERSION: string = require('../../../package.json').version;
 
-/** Opens the identity map and builds the rules for one thread. */
-export function createEnvironment(settings: AnonymizeSettings, claim: FileEnvironment['claim']): FileEnvironment & { close(): void } {
-  const identity = IdentityMap.open(settings.identityDb, settings.identity);
+/** Opens the identity store and builds the rules for one thread. */
+export async function createEnvironment(settings: AnonymizeSettings, claim: FileEnvironment['claim']): Promise<FileEnvironment & { close(): Promise<void> }> {
+  const store = await openIdentityStore(settings.identityDb, settings.identity);
   const whiteList = settings.whiteList === undefined ? new WhiteList() : WhiteList.fromJson(settings.whiteList, 'white list');
   return {
     rules: new RuleBook(settings.profile, settings.privateKeep),
-    identity,
+    store,
     whiteList,
     phiIgnore: phiIgnoreSet(whiteList),
     options: settings.profile,
@@ -25,6 +25,6 @@ export function createEnvironment(settings: AnonymizeSettings, claim: FileEnviro
     identityDb: resolve(settings.identityDb),
     quarantine: settings.quarantine,
     claim,
-    close: () => identity.close(),
+    close: () => store.close(),
   };
 }

@@ -45,13 +45,13 @@ export async function runPool(source: FileSource, settings: AnonymizeSettings, w
     return results;
   };
   if (workers <= 1) {
-    const env = createEnvironment(settings, async (list) => claim([...list]));
+    const env = await createEnvironment(settings, async (list) => claim([...list]));
     try {
       for (let batch = await source.next(); batch; batch = await source.next()) {
         for (const outcome of await anonymizeBatch(batch, env)) report(outcome);
       }
     } finally {
-      env.close();
+      await env.close();
     }
     return;
   }

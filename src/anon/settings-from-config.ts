@@ -1,3 +1,4 @@
+import { isPostgresUrl } from './identity/store';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { PipelineConfig } from '../config/schema';
@@ -26,6 +27,11 @@ export function parseModalities(text: string): string[] | '*' {
   return list;
 }
 
+/** A file is made absolute (workers may run elsewhere); a postgres:// URL is taken as it is. */
+export function storeTarget(identityDb: string): string {
+  return isPostgresUrl(identityDb) ? identityDb : resolve(identityDb);
+}
+
 /** The anonymizer's slice of the config, with the caller's directories and overrides (which win). */
 export function settingsFromConfig(config: PipelineConfig, o: SettingsOverrides): AnonymizeSettings {
   const whiteListPath = o.whiteList ?? config.whiteList ?? (existsSync(DEFAULT_WHITE_LIST) ? DEFAULT_WHITE_LIST : undefined);
@@ -33,7 +39,7 @@ export function settingsFromConfig(config: PipelineConfig, o: SettingsOverrides)
     inputDir: resolve(o.inputDir),
     outputDir: resolve(o.outputDir),
     quarantineDir: resolve(o.quarantineDir),
-    identityDb: resolve(o.identityDb ?? config.identityDb),
+    identityDb: storeTarget(o.identityDb ?? config.identityDb),
     identity: { dicomRoot: config.dicomRoot, keyFile: config.keyFile, dateShiftDays: config.dateShiftDays },
     profile: config.profile,
     privateKeep: config.privateKeep,

@@ -12,9 +12,9 @@ function send(message: FromWorker): void {
   port.postMessage(message);
 }
 
-function open(): ReturnType<typeof createEnvironment> | undefined {
+async function open(): Promise<Awaited<ReturnType<typeof createEnvironment>> | undefined> {
   try {
-    return createEnvironment(workerData as AnonymizeSettings, (claims) =>
+    return await createEnvironment(workerData as AnonymizeSettings, (claims) =>
       new Promise<ClaimResult[]>((resolve) => {
         const id = nextClaim++;
         pendingClaims.set(id, (results) => resolve([...results]));
@@ -27,19 +27,19 @@ function open(): ReturnType<typeof createEnvironment> | undefined {
   }
 }
 
-const env = open();
+// Batches that arrive while the identity store connects wait for it.
+const ready = open();
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'claimed') {
     pendingClaims.get(message.id)?.(message.results);
     pendingClaims.delete(message.id);
-  } else if (message.type === 'batch' && env) {
-    anonymizeBatch(message.paths, env).then(
-      (outcomes) => send({ type: 'done', id: message.id, outcomes }),
+  } else if (message.type === 'batch') {
+    ready.then((env) => env && anonymizeBatch(message.paths, env)).then(
+      (outcomes) => outcomes && send({ type: 'done', id: message.id, outcomes }),
       (err: Error) => send({ type: 'fatal', message: err.message, code: (err as { code?: string }).code }),
     );
   } else if (message.type === 'close') {
-    env?.close();
-    port.close();
+    ready.then((env) => env?.close()).catch(() => undefined).finally(() => port.close());
   }
 });

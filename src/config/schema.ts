@@ -1,8 +1,19 @@
 import { z } from 'zod';
-import { validateDicomRoot } from '../anon/identity/identity-map';
+import { validateDicomRoot } from '../anon/identity/pseudonyms';
+import { isPostgresUrl } from '../anon/identity/store';
 import { CHECKABLE_PRIVATE_VRS, parseSiteElement } from '../anon/rules/private-rules';
 import { TLS_VERSIONS } from '../tls/settings';
 import { webUrlProblem } from '../web/destination';
+
+/** A postgres:// URL that parses; the message never echoes it (it may hold a password). */
+const postgresUrl = z.string().min(1).refine((url) => {
+  try {
+    const u = new URL(url);
+    return /^postgres(ql)?:$/.test(u.protocol) && !!u.hostname;
+  } catch {
+    return false;
+  }
+}, 'must be a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL');
 
 const modalities = z.union([z.literal('*'), z.array(z.string().regex(/^[A-Z0-9_]{1,16}$/, 'a modality code like "CT"')).min(1)]);
 
@@ -116,8 +127,20 @@ export const configSchema = z.strictObject({
   tls: tls.optional(),
   /** Default number of studies per run (-m overrides). */
   maxStudies: z.number().int().min(1).default(10),
-  review: z.union([z.strictObject({ csv: z.string().min(1) }), z.strictObject({ sqlite: z.string().min(1) })]).optional(),
-  identityDb: z.string().min(1).default('identity.db'),
+  review: z.union([
+    z.strictObject({ csv: z.string().min(1) }),
+    z.strictObject({ sqlite: z.string().min(1) }),
+    z.strictObject({ postgres: postgresUrl }),
+  ]).optional(),
+  /** A SQLite file, or a postgres:// URL shared by several instances. */
+  identityDb: z.string().min(1).default('identity.db').superRefine((target, ctx) => {
+    if (isPostgresUrl(target) && !postgresUrl.safeParse(target).success) ctx.addIssue({ code: 'custom', message: 'must be a file name or a postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE URL' });
+  }),
+  /** Work sharing between instances (identityDb on PostgreSQL). */
+  coordination: z.strictObject({
+    /** A study whose owner has not renewed its claim for this long is taken over by another instance. */
+    leaseS: z.number().int().min(5).max(86_400).default(120),
+  }).default({ leaseS: 120 }),
   keyFile: z.string().min(1).optional(),
   dataDir: z.string().min(1).default('data'),
   dicomRoot: z.string().optional().superRefine((root, ctx) => {

@@ -9,6 +9,10 @@ import { printLine } from '../util/progress';
 import { RUN_FILES, type RunContext, type RunOptions } from './context';
 import { resolveHook } from './hooks/load';
 import { loadOrCreateKey, resolveKeyFile } from '../anon/identity/key-file';
+import { migrateIdentity } from '../anon/identity/migrate';
+import { openIdentityStore } from '../anon/identity/open-store';
+import { isPostgresUrl } from '../anon/identity/store';
+import { storeTarget } from '../anon/settings-from-config';
 import { Journal } from './journal';
 import { echoPeers, peersFromConfig } from './preflight';
 import { openReviewSource } from './review';
@@ -35,11 +39,16 @@ export interface RunResult {
   readonly runDir: string;
 }
 
-/** In a practice run identity.db is never written: the run works on a snapshot of it. */
-function practiceIdentity(run: RunDir, identityDb: string): string {
+/**
+ * In a practice run the identity store is never written: the run works on a SQLite snapshot of it
+ * (of a PostgreSQL store, every mapping is copied into the snapshot).
+ */
+async function practiceIdentity(run: RunDir, identityDb: string, keyFile: string | undefined): Promise<string> {
   const copy = run.file('identity.practice.db');
   if (existsSync(copy)) return copy;
-  if (existsSync(identityDb)) {
+  if (isPostgresUrl(identityDb)) {
+    await migrateIdentity(identityDb, copy, keyFile);
+  } else if (existsSync(identityDb)) {
     const db = new Database(identityDb, { readonly: true, fileMustExist: true });
     try {
       db.exec(`VACUUM INTO '${copy.replace(/'/g, "''")}'`);
@@ -104,6 +113,10 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
   const peers = peersFromConfig(req.config, options, (line) => say(`warning: ${line}`));
   resolveHook(req.config.postAnonHook);
   const review = openReviewSource(req.config.review, options.practice);
+  // The identity store is reachable and made with our key, before anything moves (a practice run never writes identity.db).
+  if (isPostgresUrl(req.config.identityDb) || !options.practice) {
+    await (await openIdentityStore(storeTarget(req.config.identityDb), { keyFile: req.config.keyFile, dicomRoot: req.config.dicomRoot })).close();
+  }
   run ??= RunDir.create(req.config.dataDir);
   // A log line that cannot be written (disk full) must not throw into whatever logged it (the SCP
   // answering a C-STORE, say): it is remembered, and the run stops after the step.
@@ -122,7 +135,7 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
     peers,
     network: networkOptions(req.config.network),
     review,
-    identityDb: options.practice ? practiceIdentity(run, req.config.identityDb) : req.config.identityDb,
+    identityDb: options.practice ? await practiceIdentity(run, req.config.identityDb, req.config.keyFile) : req.config.identityDb,
     logger,
     journalKey: loadOrCreateKey(resolveKeyFile(req.config.keyFile)).key,
     say,

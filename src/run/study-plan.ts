@@ -19,11 +19,11 @@ export interface StudyPlan {
   readonly confirmed: boolean;
 }
 
-export function studyPlans(ctx: RunContext): StudyPlan[] {
+export async function studyPlans(ctx: RunContext): Promise<StudyPlan[]> {
   const studies = runStudies(ctx);
   const pullReport = readPullReport(ctx);
   const byStudy = new Map(pullReport?.studies.map((s) => [s.studyInstanceUid, s]) ?? []);
-  const anonymized = cleanedUids(ctx.identityDb, studies, 'studyuid');
+  const anonymized = await cleanedUids(ctx.identityDb, studies, 'studyuid');
   const delivered = ctx.journal.deliveredInstances();
   return studies.map((original) => {
     const pulled = byStudy.get(original);

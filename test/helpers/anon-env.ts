@@ -14,7 +14,7 @@ export function tempDir(prefix = 'dp-test-'): { dir: string; cleanup(): void } {
 }
 
 /** A de-identification context on a fresh identity.db and key in a temp dir. */
-export function anonContext(profile: Partial<ProfileOptions> = {}, whiteList: unknown = {}, privateKeep: readonly SitePrivateRule[] = []): DeidentifyContext & { dir: string; close(): void } {
+export function anonContext(profile: Partial<ProfileOptions> = {}, whiteList: unknown = {}, privateKeep: readonly SitePrivateRule[] = []): DeidentifyContext & { identity: IdentityMap; dir: string; close(): void } {
   const { dir, cleanup } = tempDir();
   const options = { ...DEFAULT_PROFILE, ...profile };
   const identity = IdentityMap.open(join(dir, 'identity.db'), { keyFile: join(dir, 'key') });
@@ -26,7 +26,7 @@ export function anonContext(profile: Partial<ProfileOptions> = {}, whiteList: un
     options,
     toolVersion: 'test',
     close: () => {
-      identity.close();
+      void identity.close();
       cleanup();
     },
   };

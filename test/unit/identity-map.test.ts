@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { statSync, unlinkSync } from 'node:fs';
+import { readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { IdentityMap, validateDicomRoot } from '../../src/anon/identity/identity-map';
@@ -32,20 +32,49 @@ test('identity.db and the key file are created 0600, apart from each other', () 
   }
 });
 
-test('a lost key never changes stored mappings; new originals still map', () => {
+test('another key is refused (fingerprint); after the documented recovery from a lost key, stored mappings never change', () => {
   const { dir, cleanup } = tempDir();
   try {
     const db = join(dir, 'id.db');
     const key = join(dir, 'key');
     let map = IdentityMap.open(db, { keyFile: key });
     const [uid, patient, acc] = map.transaction(() => [map.uid('9.8.7'), map.patient('MRN1', ''), map.value('accession_no', 'ACC1')] as const);
-    map.close();
+    void map.close();
+    const raw = new Database(db, { readonly: true });
+    const fingerprint = raw.prepare("select value from meta where key = 'key_fingerprint'").pluck().get() as string;
+    raw.close();
+    assert.match(fingerprint, /^[0-9a-f]{64}$/);
+    assert.ok(!readFileSync(key, 'utf8').includes(fingerprint), 'the fingerprint is not the key');
     unlinkSync(key);
+    assert.throws(() => IdentityMap.open(db, { keyFile: key }), (err: Error & { code?: string }) =>
+      err.code === 'E_IDENTITY' && /is not the key identity store .*id\.db was made with/.test(err.message) && !err.message.includes('\n'));
+    // Recovery from a lost key (README): forget the fingerprint; the next key is recorded.
+    const rw = new Database(db);
+    rw.prepare("delete from meta where key = 'key_fingerprint'").run();
+    rw.close();
     map = IdentityMap.open(db, { keyFile: key });
     assert.equal(map.transaction(() => map.uid('9.8.7')), uid);
     assert.deepEqual(map.transaction(() => map.patient('MRN1', '')), patient);
     assert.equal(map.transaction(() => map.value('accession_no', 'ACC1')), acc);
-    map.close();
+    void map.close();
+  } finally {
+    cleanup();
+  }
+});
+
+test('a store made before fingerprints existed gets one on first use', () => {
+  const { dir, cleanup } = tempDir();
+  try {
+    const db = join(dir, 'id.db');
+    void IdentityMap.open(db, { keyFile: join(dir, 'key') }).close();
+    const rw = new Database(db);
+    rw.prepare("delete from meta where key = 'key_fingerprint'").run();
+    rw.close();
+    void IdentityMap.open(db, { keyFile: join(dir, 'key') }).close();
+    const raw = new Database(db, { readonly: true });
+    assert.equal(raw.prepare("select count(*) from meta where key = 'key_fingerprint'").pluck().get(), 1);
+    raw.close();
+    assert.throws(() => IdentityMap.open(db, { keyFile: join(dir, 'other-key') }), /was made with/);
   } finally {
     cleanup();
   }

@@ -34,7 +34,7 @@ async function anonymizeOne(overrides: Element[], setup: Setup = {}): Promise<{ 
     mkdirSync(input);
     const tags = new Set(overrides.map((e) => e.tag));
     writeFileSync(join(input, 'a.dcm'), part10Bytes(sorted([...phiDataset().filter((e) => !tags.has(e.tag)), ...overrides])));
-    const env = createEnvironment({
+    const env = await createEnvironment({
       inputDir: input, outputDir: join(dir, 'out'), quarantineDir: join(dir, 'q'), identityDb: join(dir, 'id.db'),
       identity: { keyFile: join(dir, 'key') }, profile: { ...DEFAULT_PROFILE, ...setup.profile },
       quarantine: { ...DEFAULT_QUARANTINE_RULES, allowedModalities: setup.allowedModalities ?? '*' },
@@ -44,7 +44,7 @@ async function anonymizeOne(overrides: Element[], setup: Setup = {}): Promise<{ 
       const [outcome] = await anonymizeBatch([join(input, 'a.dcm')], env);
       return { outcome, bytes: outcome.kind === 'anonymized' ? readFileSync(outcome.output).toString('latin1') : undefined };
     } finally {
-      env.close();
+      await env.close();
     }
   } finally {
     cleanup();

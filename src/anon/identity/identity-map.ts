@@ -1,89 +1,61 @@
-import { createHmac, randomInt } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { PipelineError } from '../../errors';
+import { checkFingerprint, FINGERPRINT_KEY, keyFingerprint } from './fingerprint';
 import { loadOrCreateKey, resolveKeyFile } from './key-file';
+import { CACHE_LIMIT, MAX_ATTEMPTS, Pseudonyms, remember, validateDicomRoot, type Identity, type PatientAnswer, type PatientPseudonym, type PseudonymOptions, type UidRole, type ValueKind } from './pseudonyms';
+import type { IdentityStore } from './store';
 import { MIGRATIONS, SCHEMA_SQL, SCHEMA_VERSION } from './schema';
 
-export interface IdentityMapOptions {
-  /** Root for new UIDs; '2.25' (UUID-derived) when absent. */
-  readonly dicomRoot?: string;
-  readonly keyFile?: string;
-  /** Per-patient date offsets are drawn from -maxDays..-minDays (never zero). */
-  readonly dateShiftDays?: { readonly min: number; readonly max: number };
-}
-
-export interface PatientPseudonym {
-  readonly id: string;
-  readonly name: string;
-  readonly dateOffsetDays: number;
-  /** Keyed hash of the family name first seen with this Patient ID, if any. */
-  readonly nameCheck?: string;
-}
-
-export type ValueKind = 'accession_no' | 'study_id';
-export type UidRole = 'studyuid' | 'seriesuid' | 'sopinstanceuid';
-
-const BASE32 = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'; // Crockford: no I, L, O, U
-const VALUE_PREFIX: Record<ValueKind, [string, number]> = { accession_no: ['A', 11], study_id: ['S', 9] };
-const CACHE_LIMIT = 50_000;
-
-export function validateDicomRoot(root: string): string | undefined {
-  if (!/^(0|[1-9]\d*)(\.(0|[1-9]\d*))*$/.test(root)) return 'must be dot-separated numbers without leading zeros';
-  if (63 - root.length < 20) return 'is too long: it must leave at least 20 digits of a 64-character UID';
-  return undefined;
-}
-
-function randomCode(prefix: string, length: number): string {
-  let out = prefix;
-  for (let i = 0; i < length; i++) out += BASE32[randomInt(32)];
-  return out;
-}
+export type IdentityMapOptions = PseudonymOptions;
+export type { PatientPseudonym, UidRole, ValueKind } from './pseudonyms';
+export { validateDicomRoot } from './pseudonyms';
 
 /**
- * The identity map: every pseudonym comes from here, inside a transaction. UIDs derive from an HMAC
- * of the original under the site's key; patient, accession and study-ID pseudonyms are stored random
- * values. Whatever is stored wins over what would be derived, so a new key never changes old mappings.
+ * The SQLite identity store (identity.db, the embedded default): every pseudonym comes from here,
+ * inside a transaction. Whatever is stored wins over what would be derived, so a new key never
+ * changes old mappings; the key's fingerprint is recorded so a different key is refused.
  */
-export class IdentityMap {
+export class IdentityMap implements Identity, IdentityStore {
   private readonly uidCache = new Map<string, string>();
   private readonly roleCache = new Set<string>();
   private readonly patientCache = new Map<string, PatientPseudonym>();
   private readonly valueCache = new Map<string, string>();
-  private readonly root: string;
-  private readonly digits: number;
+  private readonly make: Pseudonyms;
   private readonly stmt: ReturnType<IdentityMap['prepare']>;
-  private readonly shift: { min: number; max: number };
 
-  private constructor(private readonly db: Database.Database, private readonly key: Buffer, options: IdentityMapOptions) {
-    this.root = options.dicomRoot ?? '2.25';
-    // 38 digits keep a 2.25 UID below 2^128, as a UUID-derived UID must be.
-    this.digits = Math.min(38, 63 - this.root.length);
-    this.shift = { min: options.dateShiftDays?.min ?? 1, max: options.dateShiftDays?.max ?? 3650 };
+  private constructor(private readonly db: Database.Database, readonly description: string, key: Buffer, options: IdentityMapOptions) {
+    this.make = new Pseudonyms(key, options);
     this.stmt = this.prepare();
   }
 
   static open(path: string, options: IdentityMapOptions = {}): IdentityMap {
     const rootProblem = options.dicomRoot === undefined ? undefined : validateDicomRoot(options.dicomRoot);
     if (rootProblem) throw new PipelineError('E_CONFIG', `dicomRoot ${rootProblem}`);
-    const { key } = loadOrCreateKey(resolveKeyFile(options.keyFile));
+    const keyFile = resolveKeyFile(options.keyFile);
+    const { key } = loadOrCreateKey(keyFile);
     let db: Database.Database;
+    let stored: string;
     try {
       createPrivately(path);
       db = new Database(path, { timeout: 30_000 });
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      db.exec(SCHEMA_SQL);
-      for (const m of MIGRATIONS) {
-        const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(${m.table})`).all().map((c) => c.name);
-        if (!columns.includes(m.column)) db.exec(`ALTER TABLE ${m.table} ADD COLUMN ${m.column} ${m.definition}`);
-      }
-      db.prepare("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
+      ensureSqliteSchema(db);
+      // A store made before fingerprints existed gets the fingerprint of the first key that opens it.
+      db.prepare('INSERT OR IGNORE INTO meta(key, value) VALUES (?, ?)').run(FINGERPRINT_KEY, keyFingerprint(key));
+      stored = db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?').get(FINGERPRINT_KEY)!.value;
     } catch (err) {
       throw new PipelineError('E_IDENTITY', `cannot open identity database ${path}: ${(err as Error).message}`, { cause: err });
     }
-    return new IdentityMap(db, key, options);
+    try {
+      checkFingerprint(stored, key, path, keyFile);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    return new IdentityMap(db, path, key, options);
   }
 
   private prepare() {
@@ -107,20 +79,28 @@ export class IdentityMap {
     return this.db.transaction(fn).immediate();
   }
 
+  /** The store interface: one synchronous transaction, fn run once. */
+  batch<T>(fn: (identity: Identity) => T): Promise<T> {
+    try {
+      return Promise.resolve(this.transaction(() => fn(this)));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
   uid(original: string): string {
     const cached = this.uidCache.get(original);
     if (cached) return cached;
     let cleaned = this.stmt.uidGet.get(original)?.cleaned;
     for (let attempt = 0; !cleaned; attempt++) {
-      if (attempt > 5) throw new PipelineError('E_IDENTITY', 'could not derive a unique UID (identity database inconsistent?)');
-      this.stmt.uidPut.run(original, this.deriveUid(original, attempt), new Date().toISOString());
+      if (attempt >= MAX_ATTEMPTS) throw new PipelineError('E_IDENTITY', 'could not derive a unique UID (identity database inconsistent?)');
+      this.stmt.uidPut.run(original, this.make.uid(original, attempt), new Date().toISOString());
       cleaned = this.stmt.uidGet.get(original)?.cleaned; // absent only if the derived UID collided with another's
     }
     remember(this.uidCache, original, cleaned);
     return cleaned;
   }
 
-  /** Records what a UID was seen as, for the studyuid/seriesuid/sopinstanceuid views. */
   recordRole(original: string, role: UidRole): void {
     const key = `${role}\0${original}`;
     if (this.roleCache.has(key)) return;
@@ -129,27 +109,14 @@ export class IdentityMap {
     this.roleCache.add(key);
   }
 
-  private deriveUid(original: string, attempt: number): string {
-    const mac = createHmac('sha256', this.key).update(`uid\0${original}\0${attempt}`).digest('hex');
-    const span = 9n * 10n ** BigInt(this.digits - 1);
-    const value = 10n ** BigInt(this.digits - 1) + (BigInt('0x' + mac) % span);
-    return `${this.root}.${value}`;
-  }
-
-  /**
-   * The patient's pseudonym. familyName, when given, is remembered as a keyed hash the first time;
-   * `sameName` then says whether this file's family name is the one first seen with the ID (two
-   * patients sharing an ID without an issuer would otherwise merge silently).
-   */
-  patient(patientId: string, issuer: string, familyName = ''): PatientPseudonym & { readonly sameName: boolean } {
+  patient(patientId: string, issuer: string, familyName = ''): PatientAnswer {
     const cacheKey = `${issuer}\0${patientId}`;
-    const check = familyName ? this.nameCheck(familyName) : undefined;
+    const check = familyName ? this.make.nameCheck(familyName) : undefined;
     let pseudonym = this.patientCache.get(cacheKey);
     if (!pseudonym || (check && !pseudonym.nameCheck)) {
       let row = this.stmt.patientGet.get(patientId, issuer);
       while (!row) {
-        const id = randomCode('P', 11);
-        const offset = -randomInt(this.shift.min, this.shift.max + 1);
+        const { id, offset } = this.make.newPatient();
         this.stmt.patientPut.run(patientId, issuer, id, id, offset, new Date().toISOString());
         row = this.stmt.patientGet.get(patientId, issuer);
       }
@@ -163,19 +130,13 @@ export class IdentityMap {
     return { ...pseudonym, sameName: !check || !pseudonym.nameCheck || pseudonym.nameCheck === check };
   }
 
-  private nameCheck(familyName: string): string | undefined {
-    const letters = familyName.toUpperCase().replace(/[^\p{L}\p{N}]+/gu, '');
-    return letters ? createHmac('sha256', this.key).update(`name\0${letters}`).digest('hex').slice(0, 32) : undefined;
-  }
-
   value(kind: ValueKind, original: string): string {
     const cacheKey = `${kind}\0${original}`;
     const cached = this.valueCache.get(cacheKey);
     if (cached) return cached;
     let cleaned = this.stmt.valueGet.get(kind, original)?.cleaned;
     while (!cleaned) {
-      const [prefix, length] = VALUE_PREFIX[kind];
-      this.stmt.valuePut.run(kind, original, randomCode(prefix, length), new Date().toISOString());
+      this.stmt.valuePut.run(kind, original, this.make.newValue(kind), new Date().toISOString());
       cleaned = this.stmt.valueGet.get(kind, original)?.cleaned;
     }
     remember(this.valueCache, cacheKey, cleaned);
@@ -186,18 +147,29 @@ export class IdentityMap {
     this.stmt.studyPatientPut.run(studyCleaned, patientCleaned);
   }
 
-  close(): void {
+  close(): Promise<void> {
     this.db.close();
+    return Promise.resolve();
+  }
+
+  /** For tools that read the store directly (migration, lookups); closed with the store. */
+  get database(): Database.Database {
+    return this.db;
   }
 }
 
-function remember<V>(cache: Map<string, V>, key: string, value: V): void {
-  if (cache.size >= CACHE_LIMIT) cache.clear();
-  cache.set(key, value);
+/** Creates or updates identity.db's tables and views (idempotent). */
+export function ensureSqliteSchema(db: Database.Database): void {
+  db.exec(SCHEMA_SQL);
+  for (const m of MIGRATIONS) {
+    const columns = db.prepare<[], { name: string }>(`PRAGMA table_info(${m.table})`).all().map((c) => c.name);
+    if (!columns.includes(m.column)) db.exec(`ALTER TABLE ${m.table} ADD COLUMN ${m.column} ${m.definition}`);
+  }
+  db.prepare("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)").run(String(SCHEMA_VERSION));
 }
 
 /** identity.db holds the re-identification key to every study: create it readable by its owner only. */
-function createPrivately(path: string): void {
+export function createPrivately(path: string): void {
   if (path === ':memory:' || existsSync(path)) return;
   mkdirSync(dirname(path), { recursive: true });
   try {

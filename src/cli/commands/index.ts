@@ -19,6 +19,7 @@ const COMMANDS: Record<string, () => CommandModule> = {
   'clean-data': () => require('./clean-data'),
   filter: () => require('./filter'),
   summary: () => require('./summary'),
+  identity: () => require('./identity'),
 };
 
 /** Registers the named command only, or every command (for help, or the default `run`). */

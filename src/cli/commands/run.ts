@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { isPostgresUrl, redactUrl } from '../../anon/identity/store';
 import { parseModalities } from '../../anon/settings-from-config';
 import { loadConfig } from '../../config/load';
 import { PipelineError } from '../../errors';
@@ -14,9 +15,12 @@ interface RunFlags {
   printConfig?: boolean;
 }
 
-/** The effective config, with what must not be shown masked. */
+/** The effective config, with what must not be shown masked (secrets, and passwords inside database URLs). */
 function printable(config: unknown): string {
-  return JSON.stringify(config, (key, value) => (/secret|password|token/i.test(key) ? '***' : value), 2);
+  return JSON.stringify(config, (key, value) => {
+    if (/secret|password|token/i.test(key)) return '***';
+    return typeof value === 'string' && isPostgresUrl(value) ? redactUrl(value) : value;
+  }, 2);
 }
 
 export function register(program: Command): void {

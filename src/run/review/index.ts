@@ -10,5 +10,6 @@ export type { ReviewedStudy, ReviewSource, Selection, StudyOutcome } from './typ
 export function openReviewSource(review: PipelineConfig['review'], practice: boolean): ReviewSource {
   if (!review) throw new PipelineError('E_CONFIG', 'config has no "review" source: set {"csv": FILE} or {"sqlite": FILE}');
   if ('csv' in review) return new CsvReviewSource(review.csv);
+  if ('postgres' in review) throw new PipelineError('E_CONFIG', 'review: {"postgres": URL} is not supported yet');
   return new SqliteReviewSource(review.sqlite, { readonly: practice });
 }

@@ -50,10 +50,10 @@ function plainOutcomeOf(plan: StudyPlan, ctx: RunContext, quarantined: Map<strin
 }
 
 /** Writes each study's outcome to done.txt, the overview and (outside practice runs) the review source. */
-export function markStep(ctx: RunContext): MarkResult {
+export async function markStep(ctx: RunContext): Promise<MarkResult> {
   const quarantined = quarantinedStudies(ctx);
   const conflicts = conflictingCopies(ctx);
-  const outcomes = studyPlans(ctx).map((plan) => outcomeOf(plan, ctx, quarantined, conflicts));
+  const outcomes = (await studyPlans(ctx)).map((plan) => outcomeOf(plan, ctx, quarantined, conflicts));
   ctx.run.writeLines(RUN_FILES.done, outcomes.map((o) => `${o.studyInstanceUid}\t${o.state}`));
   const dryRun = ctx.options.practice || ctx.options.noPush;
   if (!ctx.options.practice) ctx.review.markOutcomes(outcomes.filter((o) => o.pushed || o.error));

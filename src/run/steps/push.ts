@@ -25,7 +25,7 @@ export async function pushStep(ctx: RunContext): Promise<PushStepResult> {
   const web = ctx.peers.researchWeb;
   const confirm = ctx.config.research?.confirm ?? 'auto';
   const delivered = ctx.journal.deliveredInstances();
-  const plans = studyPlans(ctx).filter((p) => !p.blocked && p.files.length > 0);
+  const plans = (await studyPlans(ctx)).filter((p) => !p.blocked && p.files.length > 0);
   const todo = plans
     .map((plan) => ({ plan, files: plan.files.filter((f) => !delivered.has(basename(f, '.dcm'))) }))
     .filter((t) => t.files.length > 0);
