@@ -140,7 +140,9 @@ export const configSchema = z.strictObject({
   coordination: z.strictObject({
     /** A study whose owner has not renewed its claim for this long is taken over by another instance. */
     leaseS: z.number().int().min(5).max(86_400).default(120),
-  }).default({ leaseS: 120 }),
+    /** After announcing itself, an instance waits this long so instances started together split the studies evenly. */
+    gatherS: z.number().min(0).max(600).default(5),
+  }).default({ leaseS: 120, gatherS: 5 }),
   keyFile: z.string().min(1).optional(),
   dataDir: z.string().min(1).default('data'),
   dicomRoot: z.string().optional().superRefine((root, ctx) => {

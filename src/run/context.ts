@@ -4,6 +4,7 @@ import type { Peer } from '../scu/peer';
 import type { TlsSettings } from '../tls/settings';
 import type { Logger } from '../util/logger';
 import type { WebDestination } from '../web/destination';
+import type { Claims } from './coordination/claims';
 import type { Journal } from './journal';
 import type { ReviewSource } from './review';
 import type { RunDir } from './run-dir';
@@ -25,6 +26,17 @@ export interface Peers {
   readonly researchWeb?: WebDestination;
 }
 
+/** Work sharing with other instances (identityDb on PostgreSQL, not in practice runs). */
+export interface Sharing {
+  readonly claims: Claims;
+  /** Seconds to wait after announcing this instance, so instances started together split the studies. */
+  readonly gatherS: number;
+  /** Take over only these studies (their owner stopped renewing its lease). */
+  readonly only?: readonly string[];
+  /** Filled by the select step: selected studies that other instances hold. */
+  readonly held: string[];
+}
+
 /** Everything a step needs; built once per run. */
 export interface RunContext {
   readonly run: RunDir;
@@ -39,6 +51,7 @@ export interface RunContext {
   readonly logger: Logger;
   /** Key of the hashes that name identified instances in the journal (the identity key). */
   readonly journalKey: Buffer;
+  readonly sharing?: Sharing;
   /** One plain line for the person running it (stdout). */
   readonly say: (line: string) => void;
 }
@@ -64,6 +77,7 @@ export const RUN_FILES = {
   foundProtocol: 'found_protocol_studies.txt',
   missingProtocol: 'missing_protocol_studies.txt',
   done: 'done.txt',
+  heldElsewhere: 'held_by_other_instances.txt',
   journal: 'journal.jsonl',
   log: 'pipeline.log',
   pullReport: 'pull_report.json',

@@ -6,7 +6,8 @@ import { networkOptions } from '../scu/options';
 import { diskFullError, isDiskFull } from '../util/disk-full';
 import { createLogger } from '../util/logger';
 import { printLine } from '../util/progress';
-import { RUN_FILES, type RunContext, type RunOptions } from './context';
+import { RUN_FILES, type RunContext, type RunOptions, type Sharing } from './context';
+import { Claims } from './coordination/claims';
 import { resolveHook } from './hooks/load';
 import { loadOrCreateKey, resolveKeyFile } from '../anon/identity/key-file';
 import { migrateIdentity } from '../anon/identity/migrate';
@@ -99,7 +100,7 @@ async function runStep(name: StepName, ctx: RunContext, resumed: boolean): Promi
  * recorded in state.json; overview.txt and the journal are flushed as they go, so a crash at any
  * moment leaves a run that -r completes.
  */
-export async function runPipeline(req: RunRequest): Promise<RunResult> {
+async function runOnce(req: RunRequest, sharing?: Sharing): Promise<RunResult> {
   const say = req.say ?? printLine;
   let run: RunDir | undefined;
   let state: RunState = { options: { ...req.options }, steps: {} };
@@ -118,6 +119,7 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
     await (await openIdentityStore(storeTarget(req.config.identityDb), { keyFile: req.config.keyFile, dicomRoot: req.config.dicomRoot })).close();
   }
   run ??= RunDir.create(req.config.dataDir);
+  await sharing?.claims.start(run.name);
   // A log line that cannot be written (disk full) must not throw into whatever logged it (the SCP
   // answering a C-STORE, say): it is remembered, and the run stops after the step.
   let logFailure: NodeJS.ErrnoException | undefined;
@@ -138,6 +140,7 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
     identityDb: options.practice ? await practiceIdentity(run, req.config.identityDb, req.config.keyFile) : req.config.identityDb,
     logger,
     journalKey: loadOrCreateKey(resolveKeyFile(req.config.keyFile)).key,
+    sharing,
     say,
   };
   try {
@@ -236,5 +239,54 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
     } catch {
       /* a log that cannot be written was reported above */
     }
+  }
+}
+
+/** How long to wait for others' studies between looks at the claims table. */
+function pollMs(leaseS: number): number {
+  return Math.min(5000, Math.max(500, (leaseS * 1000) / 8));
+}
+
+/**
+ * Runs the pipeline. With the identity store on PostgreSQL (outside practice runs) several instances
+ * share the work: each claims its share of the selected studies, then waits until the studies other
+ * instances hold are done, taking over (in a further run directory) any whose owner stopped renewing
+ * its lease. A study another instance delivered is not a failure here.
+ */
+export async function runPipeline(req: RunRequest): Promise<RunResult> {
+  const say = req.say ?? printLine;
+  const shared = isPostgresUrl(req.config.identityDb) && !req.options.practice && !!req.config.local;
+  if (!shared) return runOnce(req);
+  const { leaseS, gatherS } = req.config.coordination;
+  const claims = await Claims.open(req.config.identityDb, req.config.local!.aet, leaseS);
+  try {
+    const held: string[] = [];
+    const first = await runOnce(req, { claims, gatherS, held });
+    let exitCode = first.exitCode;
+    let waiting = [...held];
+    const doneElsewhere = new Set<string>();
+    const releasedElsewhere = new Set<string>();
+    if (waiting.length) say(`Waiting for ${waiting.length} studies held by other instances (lease ${leaseS} s)`);
+    while (waiting.length) {
+      const status = await claims.status(waiting);
+      status.doneElsewhere.forEach((s) => doneElsewhere.add(s));
+      status.releasedElsewhere.forEach((s) => releasedElsewhere.add(s));
+      const grabbed: string[] = [];
+      if (status.expired.length) {
+        say(`Taking over ${status.expired.length} studies whose owner stopped renewing its lease`);
+        const takeover = await runOnce({ ...req, resume: false }, { claims, gatherS: 0, only: status.expired, held: grabbed });
+        if (takeover.exitCode > exitCode) exitCode = takeover.exitCode;
+        RunDir.open(first.runDir).overview(`${status.expired.length - grabbed.length} studies taken over from an instance that stopped, see ${takeover.runDir}`);
+      } else if (status.heldElsewhere.length) {
+        await new Promise((resolve) => setTimeout(resolve, pollMs(leaseS)));
+      }
+      waiting = [...status.heldElsewhere, ...grabbed];
+    }
+    const overview = RunDir.open(first.runDir);
+    if (held.length) overview.overview(`${doneElsewhere.size} studies were pushed by other instances${releasedElsewhere.size ? `, ${releasedElsewhere.size} could not be pushed there (see the review database)` : ''}`);
+    if (releasedElsewhere.size && exitCode === 0) exitCode = 3;
+    return { exitCode, runDir: first.runDir };
+  } finally {
+    await claims.stop();
   }
 }

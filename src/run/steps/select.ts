@@ -1,5 +1,6 @@
 import { PipelineError } from '../../errors';
-import { RUN_FILES, type RunContext, type StepOutcome } from '../context';
+import { RUN_FILES, type RunContext, type Sharing, type StepOutcome } from '../context';
+import type { ReviewedStudy, Selection } from '../review';
 
 const UID = /^[0-9]+(\.[0-9]+)*$/;
 
@@ -16,17 +17,24 @@ export function runStudies(ctx: RunContext): string[] {
  * Selects the reviewed studies. On a resume after a stop for conflicting reviews, the operator's
  * edited studies_to_retrieve.txt is taken as it is.
  */
-export function selectStep(ctx: RunContext, resumed: boolean): StepOutcome {
+export async function selectStep(ctx: RunContext, resumed: boolean): Promise<StepOutcome> {
   if (resumed && ctx.run.readLines(RUN_FILES.studies)) {
     const studies = runStudies(ctx);
+    if (ctx.sharing) await ctx.sharing.claims.claim(studies, studies.length);
     ctx.run.overview(`${studies.length} studies taken from the edited ${RUN_FILES.studies}`);
     return { summary: `${studies.length} studies (from the edited ${RUN_FILES.studies})` };
   }
-  const selection = ctx.review.select(ctx.options.max);
+  let selection = ctx.review.select(ctx.options.max);
+  let held: string[] = [];
+  if (ctx.sharing) ({ selection, held } = await claimShare(ctx, ctx.sharing, selection));
   const comments = selection.studies.flatMap((s) => [`${s.studyInstanceUid}:`, ...s.comments.map((c) => `\t${c.replace(/\s+/g, ' ')}`)]);
   ctx.run.writeLines(RUN_FILES.comments, comments);
   ctx.run.writeLines(RUN_FILES.studies, selection.studies.map((s) => s.studyInstanceUid));
   ctx.run.overview(`${selection.studies.length} valid reviewed studies. Please review comments.txt`);
+  if (held.length) {
+    ctx.run.writeLines(RUN_FILES.heldElsewhere, held);
+    ctx.run.overview(`${held.length} selected studies are held by other instances (see ${RUN_FILES.heldElsewhere}): they are not processed here`);
+  }
   if (selection.conflicts.length) {
     const labels = selection.conflicts.map((s) => s.label).join(', ');
     ctx.run.overview(`${selection.conflicts.length} studies have conflicting reviews (${labels}): edit ${RUN_FILES.studies} and resume with -r`);
@@ -34,5 +42,29 @@ export function selectStep(ctx: RunContext, resumed: boolean): StepOutcome {
       `${selection.conflicts.length} selected studies have conflicting reviews (${labels}): ` +
       `remove or keep them in ${ctx.run.file(RUN_FILES.studies)}, then resume with -r`);
   }
-  return { summary: `${selection.studies.length} reviewed studies from ${ctx.review.description}` };
+  return { summary: `${selection.studies.length} reviewed studies from ${ctx.review.description}` + (held.length ? `; ${held.length} held by other instances` : '') };
+}
+
+/**
+ * Claims this instance's share of the selection: an even split between the instances alive after a
+ * short gathering wait, or (when taking over) exactly the studies whose owner stopped renewing.
+ */
+async function claimShare(ctx: RunContext, sharing: Sharing, selection: Selection): Promise<{ selection: Selection; held: string[] }> {
+  const only = sharing.only && new Set(sharing.only);
+  const candidates = selection.studies.filter((s) => !only || only.has(s.studyInstanceUid)).map((s) => s.studyInstanceUid);
+  let limit = candidates.length;
+  if (!only) {
+    await new Promise((resolve) => setTimeout(resolve, sharing.gatherS * 1000));
+    limit = Math.ceil(candidates.length / (await sharing.claims.liveInstances()));
+  }
+  if (only) {
+    // Studies no longer selectable were marked in the review database by their owner just before it stopped.
+    const selectable = new Set(candidates);
+    await sharing.claims.forget(sharing.only!.filter((s) => !selectable.has(s)));
+  }
+  const mine = new Set(await sharing.claims.claim(candidates, limit));
+  const held = candidates.filter((s) => !mine.has(s));
+  sharing.held.push(...held);
+  const keep = (s: ReviewedStudy): boolean => mine.has(s.studyInstanceUid);
+  return { selection: { studies: selection.studies.filter(keep), conflicts: selection.conflicts.filter(keep) }, held };
 }
