@@ -18,7 +18,7 @@ export function peersFromConfig(config: PipelineConfig, options: RunOptions, war
   if (!config.staging) missing.push('staging ({"aet": ..., "host": ..., "port": ...})');
   const pushing = !options.practice && !options.noPush;
   if (pushing && !config.research) missing.push('research ({"aet": ..., "host": ..., "port": ...} or {"url": "https://.../dicom-web"}), or run with --no-push or --practice');
-  if (!config.review) missing.push('review ({"csv": FILE} or {"sqlite": FILE})');
+  if (!config.review) missing.push('review ({"csv": FILE}, {"sqlite": FILE} or {"postgres": URL})');
   if (missing.length) throw new PipelineError('E_CONFIG', `the config lacks what a run needs:\n  ${missing.join('\n  ')}`);
   const dimse = config.research && !isWebResearch(config.research) ? config.research : undefined;
   const web = config.research && isWebResearch(config.research) ? webDestination(config.research) : undefined;

@@ -113,13 +113,18 @@ async function runOnce(req: RunRequest, sharing?: Sharing): Promise<RunResult> {
   // Everything that can be wrong with the configuration is found before a run directory exists.
   const peers = peersFromConfig(req.config, options, (line) => say(`warning: ${line}`));
   resolveHook(req.config.postAnonHook);
-  const review = openReviewSource(req.config.review, options.practice);
   // The identity store is reachable and made with our key, before anything moves (a practice run never writes identity.db).
   if (isPostgresUrl(req.config.identityDb) || !options.practice) {
     await (await openIdentityStore(storeTarget(req.config.identityDb), { keyFile: req.config.keyFile, dicomRoot: req.config.dicomRoot })).close();
   }
-  run ??= RunDir.create(req.config.dataDir);
-  await sharing?.claims.start(run.name);
+  const review = await openReviewSource(req.config.review, options.practice);
+  try {
+    run ??= RunDir.create(req.config.dataDir);
+    await sharing?.claims.start(run.name);
+  } catch (err) {
+    await review.close();
+    throw err;
+  }
   // A log line that cannot be written (disk full) must not throw into whatever logged it (the SCP
   // answering a C-STORE, say): it is remembered, and the run stops after the step.
   let logFailure: NodeJS.ErrnoException | undefined;
@@ -233,7 +238,7 @@ async function runOnce(req: RunRequest, sharing?: Sharing): Promise<RunResult> {
     throw isDiskFull(err) && !(err instanceof PipelineError) ? diskFullError(runPath, err) : err;
   } finally {
     run.releaseReserve();
-    review.close();
+    await review.close();
     try {
       logger.flush?.();
     } catch {

@@ -41,3 +41,26 @@ export function createReviewDb(path: string, studies: readonly StudyRow[]): void
   }
   db.close();
 }
+
+/** The same, on PostgreSQL as Django creates it there (boolean columns, serial ids); returns nothing, the tables are in `database`. */
+export function createPgReviewDb(psql: (database: string, sql: string) => string[], database: string, studies: readonly StudyRow[]): void {
+  const b = (v: boolean | undefined): string => (v ? 'true' : 'false');
+  const q = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+  const statements = [`
+    CREATE TABLE staging_radiologystudy (
+      id serial PRIMARY KEY, original_study_uid varchar(64) NOT NULL UNIQUE, study_uid varchar(64), exclude boolean NOT NULL,
+      image_published boolean NOT NULL, processing_error boolean NOT NULL, processing_error_date timestamptz, processing_error_msg varchar(255), created timestamptz);
+    CREATE TABLE staging_radiologystudyreview (
+      id serial PRIMARY KEY, study_id integer NOT NULL REFERENCES staging_radiologystudy (id), user_id integer NOT NULL,
+      has_phi boolean NOT NULL, relevant boolean NOT NULL, has_reconstruction boolean NOT NULL, has_protocol_series boolean NOT NULL,
+      exclude boolean NOT NULL, comment text NOT NULL);`];
+  for (const s of studies) {
+    statements.push(`INSERT INTO staging_radiologystudy (original_study_uid, exclude, image_published, processing_error) VALUES (${q(s.uid)}, ${b(s.exclude)}, ${b(s.published)}, ${b(s.processingError)});`);
+    for (const r of s.reviews) {
+      statements.push(`INSERT INTO staging_radiologystudyreview (study_id, user_id, has_phi, relevant, has_reconstruction, has_protocol_series, exclude, comment)
+        SELECT id, 1, ${b(r.hasPhi)}, ${r.relevant === false ? 'false' : 'true'}, ${b(r.hasReconstruction)}, ${b(r.hasProtocolSeries)}, ${b(r.exclude)}, ${q(r.comment ?? '')}
+        FROM staging_radiologystudy WHERE original_study_uid = ${q(s.uid)};`);
+    }
+  }
+  psql(database, statements.join('\n'));
+}

@@ -11,7 +11,7 @@ import { runCliAsync, type CliResult } from '../helpers/cli';
 import { freePort } from '../helpers/ports';
 import { startPipelinePeers, type PipelinePeers } from '../helpers/pipeline-peers';
 import { Postgres } from '../helpers/postgres';
-import { createReviewDb } from '../helpers/review-db';
+import { createPgReviewDb, createReviewDb } from '../helpers/review-db';
 import type { FakeStudy } from '../helpers/studies';
 
 /**
@@ -82,10 +82,11 @@ function published(reviewDb: string): number {
 }
 
 test('two instances at once on 10 studies of 5 patients: each study reaches research once, one pseudonym per patient', async () => {
+  // Everything shared on PostgreSQL: the identity store and the review app's database.
   const url = pg.createDb('shared');
-  const reviewDb = join(dir, 'review-ten.db');
-  createReviewDb(reviewDb, TEN.map((s) => ({ uid: s.studyUid, reviews: [{}] })));
-  const shared = { identityDb: url, review: { sqlite: reviewDb }, coordination: { leaseS: 30, gatherS: 2 } };
+  const reviewUrl = pg.createDb('review_ten');
+  createPgReviewDb((db, sql) => pg.psql(db, sql), 'review_ten', TEN.map((s) => ({ uid: s.studyUid, reviews: [{}] })));
+  const shared = { identityDb: url, review: { postgres: reviewUrl }, coordination: { leaseS: 30, gatherS: 2 } };
   const [a, b] = await Promise.all([run(config('ten', 1, shared)), run(config('ten', 2, shared))]);
   assert.equal(a.code, 0, `${a.stdout}\n${a.stderr}`);
   assert.equal(b.code, 0, `${b.stdout}\n${b.stderr}`);
@@ -109,7 +110,7 @@ test('two instances at once on 10 studies of 5 patients: each study reaches rese
     assert.deepEqual(patient, [TEN.find((s) => s.studyUid === original)!.patientId]);
   }
   assert.deepEqual(pg.psql('shared', 'select count(*) from patient_map'), ['5']);
-  assert.equal(published(reviewDb), 10, 'the review database marked once per study');
+  assert.deepEqual(pg.psql('review_ten', 'select count(*) from staging_radiologystudy where image_published and study_uid is not null'), ['10'], 'the review database marked for every study');
   const overviews = [1, 2].map((i) => {
     const d = join(dir, `ten-data-${i}`);
     return readFileSync(join(d, readdirSync(d)[0], 'overview.txt'), 'utf8');

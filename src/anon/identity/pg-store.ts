@@ -1,16 +1,26 @@
 import type { Pool, PoolClient } from 'pg';
 import { PipelineError } from '../../errors';
-import { BatchView, KnownMappings, type PatientRequest } from './batch-view';
+import { BatchView, KnownMappings } from './batch-view';
 import { checkFingerprint, FINGERPRINT_KEY, keyFingerprint } from './fingerprint';
 import { loadOrCreateKey, resolveKeyFile } from './key-file';
 import { connectError, openPool, type PgTarget } from './pg-connect';
 import { ensurePgSchema } from './pg-schema';
-import { MAX_ATTEMPTS, Pseudonyms, remember, validateDicomRoot, type Identity, type PatientPseudonym, type PseudonymOptions, type ValueKind } from './pseudonyms';
+import { MAX_ATTEMPTS, Pseudonyms, remember, validateDicomRoot, type Identity, type PatientPseudonym, type PseudonymOptions } from './pseudonyms';
 import type { IdentityStore } from './store';
 
 /** Transient failures of concurrent transactions: the whole transaction is simply run again. */
 const RETRYABLE = new Set(['40P01', '40001']);
 const MAX_TX_ATTEMPTS = 5;
+
+interface MapRow {
+  r_kind: 'u' | 'p' | 'v';
+  r_k1: string;
+  r_k2: string;
+  r_cleaned: string;
+  r_name: string | null;
+  r_offset: number | null;
+  r_check: string | null;
+}
 
 /** What one transaction learned; becomes known only once committed. */
 interface Learned {
@@ -26,8 +36,8 @@ interface Learned {
  * identity.db. Every mapping is INSERT … ON CONFLICT DO NOTHING at READ COMMITTED (unique on original
  * and on cleaned) followed by a read of what is stored, so whichever instance wins, all use its value;
  * an original still unmapped after that met a pseudonym collision and is tried again with a new one.
- * A batch of files costs one transaction: its misses are learned by running it once against the
- * cache (see BatchView), fetched or made together, and the batch run again.
+ * A batch of files costs one statement (dp_map_batch, one transaction): its misses are learned by
+ * running it once against the cache (see BatchView), fetched or made together, and the batch run again.
  */
 export class PgIdentityStore implements IdentityStore {
   private readonly known = new KnownMappings();
@@ -70,7 +80,7 @@ export class PgIdentityStore implements IdentityStore {
       const complete = view.complete;
       if (complete && view.roleWrites.size === 0 && view.linkWrites.size === 0) return result;
       if (round >= MAX_ATTEMPTS) throw new PipelineError('E_IDENTITY', `identity store ${this.description}: a batch kept asking for new mappings (internal error)`);
-      const learned = await this.transaction((c) => this.write(c, view, complete));
+      const learned = await this.write(view, complete);
       this.learn(learned);
       if (complete) return result;
     }
@@ -106,130 +116,77 @@ export class PgIdentityStore implements IdentityStore {
     }
   }
 
-  private async write(c: PoolClient, view: BatchView, complete: boolean): Promise<Learned> {
-    const now = new Date().toISOString();
+  /**
+   * Maps a batch's misses and records its roles (and, once complete, its study links) with
+   * dp_map_batch: one statement, so one round trip and one transaction. What is still unmapped
+   * afterwards met a pseudonym collision and goes again with new pseudonyms.
+   */
+  private async write(view: BatchView, complete: boolean): Promise<Learned> {
+    const at = new Date().toISOString();
     const learned: Learned = { uids: [], patients: [], values: [], roles: [], links: [] };
+    const resolved = new Set<string>();
     // Roles reference uid_map: their UIDs are mapped first, whether asked for or not.
-    const uids = new Set(view.uidMisses);
-    for (const { original } of view.roleWrites.values()) if (!this.known.uids.has(original)) uids.add(original);
-    if (uids.size) learned.uids = await this.mapUids(c, [...uids].sort(), now);
-    if (view.patientMisses.size) learned.patients = await this.mapPatients(c, [...view.patientMisses.values()], now);
-    if (view.valueMisses.size) learned.values = await this.mapValues(c, [...view.valueMisses.values()], now);
-    if (view.roleWrites.size) {
-      const roles = [...view.roleWrites.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      await c.query({
-        name: 'id-role-put',
-        text: 'INSERT INTO uid_role(original, role) SELECT o, r FROM unnest($1::text[], $2::text[]) AS t(o, r) ORDER BY o, r ON CONFLICT DO NOTHING',
-        values: [roles.map(([, v]) => v.original), roles.map(([, v]) => v.role)],
+    const uidSet = new Set(view.uidMisses);
+    for (const { original } of view.roleWrites.values()) if (!this.known.uids.has(original)) uidSet.add(original);
+    let uids = [...uidSet].sort();
+    let patients = [...view.patientMisses.values()];
+    let values = [...view.valueMisses.values()];
+    let roles = [...view.roleWrites.entries()];
+    let links = complete ? [...view.linkWrites.entries()] : [];
+    for (let attempt = 0; uids.length || patients.length || values.length || roles.length || links.length; attempt++) {
+      if (attempt >= MAX_ATTEMPTS) throw new PipelineError('E_IDENTITY', `identity store ${this.description}: could not make unique pseudonyms (store inconsistent?)`);
+      const fresh = patients.map(() => this.make.newPatient());
+      const rows = await this.statement({
+        name: 'id-map-batch',
+        text: 'SELECT * FROM dp_map_batch($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::text[], $15)',
+        values: [
+          uids, uids.map((o) => this.make.uid(o, attempt)),
+          roles.map(([, r]) => r.original), roles.map(([, r]) => r.role),
+          patients.map((p) => p.original), patients.map((p) => p.issuer), fresh.map((f) => f.id), fresh.map((f) => f.offset), patients.map((p) => p.check ?? null),
+          values.map((v) => v.kind), values.map((v) => v.original), values.map((v) => this.make.newValue(v.kind)),
+          links.map(([s]) => s), links.map(([, p]) => p), at,
+        ],
       });
-      learned.roles = roles.map(([key]) => key);
-    }
-    // Links name cleaned values: only a run without placeholders may write them.
-    if (complete && view.linkWrites.size) {
-      const links = [...view.linkWrites.entries()].sort();
-      await c.query({
-        name: 'id-link-put',
-        text: 'INSERT INTO study_patient(study_cleaned, patient_cleaned) SELECT s, p FROM unnest($1::text[], $2::text[]) AS t(s, p) ORDER BY s ON CONFLICT DO NOTHING',
-        values: [links.map(([s]) => s), links.map(([, p]) => p)],
-      });
-      learned.links = links;
+      const found = new Set<string>();
+      for (const r of rows) {
+        if (r.r_kind === 'u') {
+          learned.uids.push([r.r_k1, r.r_cleaned]);
+          resolved.add(r.r_k1);
+        } else if (r.r_kind === 'p') {
+          const key = `${r.r_k2}\0${r.r_k1}`;
+          found.add(`p\0${key}`);
+          learned.patients.push([key, { id: r.r_cleaned, name: r.r_name!, dateOffsetDays: r.r_offset!, nameCheck: r.r_check ?? undefined }]);
+        } else {
+          const key = `${r.r_k1}\0${r.r_k2}`;
+          found.add(`v\0${key}`);
+          learned.values.push([key, r.r_cleaned]);
+        }
+      }
+      uids = uids.filter((o) => !resolved.has(o));
+      patients = patients.filter((p) => !found.has(`p\0${p.issuer}\0${p.original}`));
+      values = values.filter((v) => !found.has(`v\0${v.kind}\0${v.original}`));
+      // A role is recorded once its UID is mapped (a colliding UID's role goes again with it).
+      const mappedNow = (o: string): boolean => resolved.has(o) || this.known.uids.has(o);
+      learned.roles.push(...roles.filter(([, r]) => mappedNow(r.original)).map(([key]) => key));
+      roles = roles.filter(([, r]) => !mappedNow(r.original));
+      learned.links.push(...links);
+      links = [];
     }
     return learned;
   }
 
-  private async mapUids(c: PoolClient, originals: string[], now: string): Promise<Array<[string, string]>> {
-    const out: Array<[string, string]> = [];
-    let pending = originals;
-    for (let attempt = 0; pending.length; attempt++) {
-      if (attempt >= MAX_ATTEMPTS) throw new PipelineError('E_IDENTITY', `identity store ${this.description}: could not derive a unique UID (store inconsistent?)`);
-      const inserted = await c.query<{ original: string; cleaned: string }>({
-        name: 'id-uid-put',
-        text: 'INSERT INTO uid_map(original, cleaned, created_at) SELECT o, c, $3 FROM unnest($1::text[], $2::text[]) AS t(o, c) ORDER BY o ON CONFLICT DO NOTHING RETURNING original, cleaned',
-        values: [pending, pending.map((o) => this.make.uid(o, attempt)), now],
-      });
-      const found = new Map(inserted.rows.map((r) => [r.original, r.cleaned]));
-      const rest = pending.filter((o) => !found.has(o));
-      if (rest.length) {
-        // Mapped before (by anyone) or, rarely, a collision of the derived UID: read what is stored now.
-        const stored = await c.query<{ original: string; cleaned: string }>({
-          name: 'id-uid-get', text: 'SELECT original, cleaned FROM uid_map WHERE original = ANY($1::text[])', values: [rest],
-        });
-        for (const r of stored.rows) found.set(r.original, r.cleaned);
+  /** One statement in its own transaction, again on a deadlock; errors name the server. */
+  private async statement(query: { name: string; text: string; values: unknown[] }): Promise<MapRow[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.pool.query<MapRow>(query)).rows;
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (code && RETRYABLE.has(code) && attempt < MAX_TX_ATTEMPTS) continue;
+        if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === '28P01') throw connectError(this.target, 'identity store', err);
+        throw new PipelineError('E_IDENTITY', `identity store ${this.description}: ${(err as Error).message}`, { cause: err });
       }
-      for (const [o, cleaned] of found) out.push([o, cleaned]);
-      pending = pending.filter((o) => !found.has(o));
     }
-    return out;
-  }
-
-  private async mapPatients(c: PoolClient, requests: PatientRequest[], now: string): Promise<Array<[string, PatientPseudonym]>> {
-    const out: Array<[string, PatientPseudonym]> = [];
-    let pending = [...requests].sort((a, b) => (a.original + '\0' + a.issuer < b.original + '\0' + b.issuer ? -1 : 1));
-    for (let attempt = 0; pending.length; attempt++) {
-      if (attempt >= MAX_ATTEMPTS) throw new PipelineError('E_IDENTITY', `identity store ${this.description}: could not make a unique patient pseudonym`);
-      const fresh = pending.map(() => this.make.newPatient());
-      const originals = pending.map((p) => p.original);
-      const issuers = pending.map((p) => p.issuer);
-      const checks = pending.map((p) => p.check ?? null);
-      await c.query({
-        name: 'id-patient-put',
-        text: `INSERT INTO patient_map(original, issuer, cleaned, cleaned_name, date_offset_days, created_at, name_check)
-               SELECT o, i, p, p, d, $5, n FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $6::text[]) AS t(o, i, p, d, n)
-               ORDER BY o, i ON CONFLICT DO NOTHING`,
-        values: [originals, issuers, fresh.map((f) => f.id), fresh.map((f) => f.offset), now, checks],
-      });
-      if (checks.some((x) => x !== null)) {
-        await c.query({
-          name: 'id-patient-check',
-          text: `UPDATE patient_map p SET name_check = t.n FROM unnest($1::text[], $2::text[], $3::text[]) AS t(o, i, n)
-                 WHERE p.original = t.o AND p.issuer = t.i AND p.name_check IS NULL AND t.n IS NOT NULL`,
-          values: [originals, issuers, checks],
-        });
-      }
-      const rows = await c.query<{ original: string; issuer: string; cleaned: string; cleaned_name: string; date_offset_days: number; name_check: string | null }>({
-        name: 'id-patient-get',
-        text: `SELECT p.original, p.issuer, p.cleaned, p.cleaned_name, p.date_offset_days, p.name_check
-               FROM patient_map p JOIN unnest($1::text[], $2::text[]) AS t(o, i) ON p.original = t.o AND p.issuer = t.i`,
-        values: [originals, issuers],
-      });
-      const found = new Set<string>();
-      for (const r of rows.rows) {
-        const key = `${r.issuer}\0${r.original}`;
-        found.add(key);
-        out.push([key, { id: r.cleaned, name: r.cleaned_name, dateOffsetDays: r.date_offset_days, nameCheck: r.name_check ?? undefined }]);
-      }
-      pending = pending.filter((p) => !found.has(`${p.issuer}\0${p.original}`));
-    }
-    return out;
-  }
-
-  private async mapValues(c: PoolClient, requests: Array<{ kind: ValueKind; original: string }>, now: string): Promise<Array<[string, string]>> {
-    const out: Array<[string, string]> = [];
-    let pending = [...requests].sort((a, b) => (a.kind + '\0' + a.original < b.kind + '\0' + b.original ? -1 : 1));
-    for (let attempt = 0; pending.length; attempt++) {
-      if (attempt >= MAX_ATTEMPTS) throw new PipelineError('E_IDENTITY', `identity store ${this.description}: could not make a unique pseudonym`);
-      const kinds = pending.map((p) => p.kind);
-      const originals = pending.map((p) => p.original);
-      await c.query({
-        name: 'id-value-put',
-        text: `INSERT INTO value_map(kind, original, cleaned, created_at) SELECT k, o, c, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS t(k, o, c)
-               ORDER BY k, o ON CONFLICT DO NOTHING`,
-        values: [kinds, originals, pending.map((p) => this.make.newValue(p.kind)), now],
-      });
-      const rows = await c.query<{ kind: string; original: string; cleaned: string }>({
-        name: 'id-value-get',
-        text: 'SELECT v.kind, v.original, v.cleaned FROM value_map v JOIN unnest($1::text[], $2::text[]) AS t(k, o) ON v.kind = t.k AND v.original = t.o',
-        values: [kinds, originals],
-      });
-      const found = new Set<string>();
-      for (const r of rows.rows) {
-        const key = `${r.kind}\0${r.original}`;
-        found.add(key);
-        out.push([key, r.cleaned]);
-      }
-      pending = pending.filter((p) => !found.has(`${p.kind}\0${p.original}`));
-    }
-    return out;
   }
 
   private learn(l: Learned): void {

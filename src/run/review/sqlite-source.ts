@@ -1,20 +1,12 @@
 import { existsSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { PipelineError } from '../../errors';
+import { reviewedStudy, reviewsDisagree, type ReviewRow } from './review-rows';
 import type { ReviewedStudy, ReviewSource, Selection, StudyOutcome } from './types';
 
 interface StudyRow {
   id: number;
   original_study_uid: string;
-}
-
-interface ReviewRow {
-  study_id: number;
-  has_protocol_series: number | null;
-  comment: string | null;
-  has_phi: number | null;
-  relevant: number | null;
-  has_reconstruction: number | null;
 }
 
 /**
@@ -54,15 +46,9 @@ export class SqliteReviewSource implements ReviewSource {
     const conflicts: ReviewedStudy[] = [];
     for (const row of rows) {
       const rs = reviews.all(row.id);
-      const study: ReviewedStudy = {
-        studyInstanceUid: row.original_study_uid.trim(),
-        hasProtocolSeries: rs.some((r) => r.has_protocol_series === 1),
-        comments: rs.map((r) => r.comment ?? '').filter((c) => c.trim()),
-        label: `study id ${row.id}`,
-      };
+      const study = reviewedStudy(row.id, row.original_study_uid, rs);
       studies.push(study);
-      const disagree = (key: keyof ReviewRow): boolean => new Set(rs.map((r) => r[key] ?? 0)).size > 1;
-      if (disagree('has_phi') || disagree('relevant') || disagree('has_reconstruction') || disagree('has_protocol_series')) conflicts.push(study);
+      if (reviewsDisagree(rs)) conflicts.push(study);
     }
     return { studies, conflicts };
   }

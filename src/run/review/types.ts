@@ -22,12 +22,12 @@ export interface StudyOutcome {
   readonly error?: string;
 }
 
-/** Where reviewed studies come from, and where the outcome is written back. */
+/** Where reviewed studies come from, and where the outcome is written back (files answer at once, servers later). */
 export interface ReviewSource {
   readonly description: string;
-  select(max: number): Selection;
+  select(max: number): Selection | Promise<Selection>;
   /** Whether the study (by original UID) is known to the source, for protocol checks. */
-  protocolStudies(studyUids: readonly string[]): Set<string>;
-  markOutcomes(outcomes: readonly StudyOutcome[]): void;
-  close(): void;
+  protocolStudies(studyUids: readonly string[]): Set<string> | Promise<Set<string>>;
+  markOutcomes(outcomes: readonly StudyOutcome[]): void | Promise<void>;
+  close(): void | Promise<void>;
 }

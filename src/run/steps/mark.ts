@@ -56,7 +56,7 @@ export async function markStep(ctx: RunContext): Promise<MarkResult> {
   const outcomes = (await studyPlans(ctx)).map((plan) => outcomeOf(plan, ctx, quarantined, conflicts));
   ctx.run.writeLines(RUN_FILES.done, outcomes.map((o) => `${o.studyInstanceUid}\t${o.state}`));
   const dryRun = ctx.options.practice || ctx.options.noPush;
-  if (!ctx.options.practice) ctx.review.markOutcomes(outcomes.filter((o) => o.pushed || o.error));
+  if (!ctx.options.practice) await ctx.review.markOutcomes(outcomes.filter((o) => o.pushed || o.error));
   // Only after the review database knows: pushed studies are done for every instance, the others released.
   await ctx.sharing?.claims.finish(outcomes);
   const pushed = outcomes.filter((o) => o.pushed);

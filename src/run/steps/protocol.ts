@@ -19,9 +19,9 @@ function foundProtocolStudies(ctx: RunContext): Set<string> {
 }
 
 /** Compares the reviewers' "has protocol series" with what the anonymizer found and quarantined. */
-export function protocolStep(ctx: RunContext): StepOutcome {
+export async function protocolStep(ctx: RunContext): Promise<StepOutcome> {
   const studies = runStudies(ctx);
-  const reviewed = ctx.review.protocolStudies(studies);
+  const reviewed = await ctx.review.protocolStudies(studies);
   const found = foundProtocolStudies(ctx);
   const missing = [...reviewed].filter((s) => !found.has(s));
   ctx.run.writeLines(RUN_FILES.reviewedProtocol, [...reviewed].sort());

@@ -24,7 +24,7 @@ export async function selectStep(ctx: RunContext, resumed: boolean): Promise<Ste
     ctx.run.overview(`${studies.length} studies taken from the edited ${RUN_FILES.studies}`);
     return { summary: `${studies.length} studies (from the edited ${RUN_FILES.studies})` };
   }
-  let selection = ctx.review.select(ctx.options.max);
+  let selection = await ctx.review.select(ctx.options.max);
   let held: string[] = [];
   if (ctx.sharing) ({ selection, held } = await claimShare(ctx, ctx.sharing, selection));
   const comments = selection.studies.flatMap((s) => [`${s.studyInstanceUid}:`, ...s.comments.map((c) => `\t${c.replace(/\s+/g, ' ')}`)]);
