@@ -24,7 +24,7 @@ import { markStep } from './steps/mark';
 import { protocolStep } from './steps/protocol';
 import { pullStep } from './steps/pull';
 import { pushStep } from './steps/push';
-import { selectStep } from './steps/select';
+import { keepClaimed, selectStep } from './steps/select';
 import { checkWebArchive } from '../web/reach';
 import { withWebClient } from '../web/push';
 
@@ -156,6 +156,8 @@ async function runOnce(req: RunRequest, sharing?: Sharing): Promise<RunResult> {
     say(`Working directory: ${run.path}`);
     run.reserveSpace();
     if (req.resume) run.overview(`Resuming at ${overviewTime()} from step ${first}`);
+    // Past the selection, a resumed shared run renews its claims and drops what others took over.
+    if (req.resume && sharing && first !== 'select') await keepClaimed(ctx, sharing);
     else run.overview(`Starting at ${overviewTime()}${options.practice ? ' (practice run)' : ''}${options.noPush ? ' (no push)' : ''}`);
     if (!req.resume) run.saveState(state);
 

@@ -1,6 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
@@ -10,6 +10,7 @@ import { openIdentityStore } from '../../src/anon/identity/open-store';
 import { Pseudonyms } from '../../src/anon/identity/pseudonyms';
 import type { IdentityStore } from '../../src/anon/identity/store';
 import { tempDir } from '../helpers/anon-env';
+import { runCli } from '../helpers/cli';
 import { deadPort } from '../helpers/ports';
 import { Postgres } from '../helpers/postgres';
 
@@ -161,6 +162,22 @@ describe('identity store on PostgreSQL only', () => {
     await client.end();
     const cleaned = await withStore(target, (s) => s.batch((id) => id.uid('1.2.3.4')));
     assert.equal(cleaned, derive.uid('1.2.3.4', 1));
+  });
+
+  test('--print-config never shows the password of a database URL; a URL that does not parse is a config error that does not echo it', () => {
+    const secret = 'S3cretInUrl';
+    const file = join(work.dir, 'print.json');
+    writeFileSync(file, JSON.stringify({ identityDb: `postgres://dp:${secret}@db.example:5433/identity`, review: { postgres: `postgres://dp:${secret}@db.example/review` } }));
+    const printed = runCli(['run', '--print-config', '-c', file]);
+    assert.equal(printed.code, 0, printed.stderr);
+    assert.ok(!printed.stdout.includes(secret));
+    assert.match(printed.stdout, /postgres:\/\/dp:\*\*\*@db\.example:5433\/identity/);
+    writeFileSync(file, JSON.stringify({ identityDb: `postgres://dp:${secret}@[db/identity`, coordination: { leaseS: 1 } }));
+    const bad = runCli(['run', '--print-config', '-c', file]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /identityDb: must be a file name or a postgres:\/\/USER/);
+    assert.match(bad.stderr, /coordination\.leaseS/);
+    assert.ok(!bad.stderr.includes(secret));
   });
 
   test('a refused password, an unreachable server, a missing database and a bad URL: one line naming host, port and database, never the password', async () => {

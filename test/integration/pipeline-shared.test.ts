@@ -138,6 +138,13 @@ test('kill -9 of one instance mid-run: the other takes its studies over after th
   assert.equal(instances.length, 8, 'none twice');
   assert.equal(published(reviewDb), 4);
   assert.deepEqual(pg.psql('crash', "select count(*) from study_claim where state = 'done'"), ['4']);
+  // Resuming the killed run later drops what was taken over: nothing is done twice.
+  const resumed = await runCliAsync(['run', '-c', config('crash', 1, shared), '-r'], {}, dir);
+  assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
+  const crashedRun = join(dir, 'crash-data-1', readdirSync(join(dir, 'crash-data-1'))[0]);
+  assert.match(readFileSync(join(crashedRun, 'overview.txt'), 'utf8'), /2 studies of this run were taken over by other instances meanwhile/);
+  assert.equal(doneLines(join(dir, 'crash-data-1'), join(dir, 'crash-data-2')).filter((l) => /\tpushed as /.test(l)).length, 4);
+  assert.equal((await peers.research.instances()).filter((i) => cleaned.has(i.studyInstanceUid)).length, 8);
 });
 
 test('a store migrated from a real SQLite run gives the same pseudonyms to the same patients on PostgreSQL', async () => {

@@ -97,10 +97,10 @@ export class Claims {
 
   /**
    * Claims studies among `studies` (in order) that nobody holds, or whose owner's lease expired, or
-   * that this run already owns, or that were done before this instance started (selected again on
-   * purpose); at most `limit`. Returns those now ours.
+   * that this run already owns, or (redoDone) that were done before this instance started (selected
+   * again on purpose); at most `limit`. Returns those now ours.
    */
-  async claim(studies: readonly string[], limit: number): Promise<string[]> {
+  async claim(studies: readonly string[], limit: number, { redoDone = true } = {}): Promise<string[]> {
     const mine: string[] = [];
     for (const study of studies) {
       if (mine.length >= limit) break;
@@ -111,8 +111,8 @@ export class Claims {
           lease_until = EXCLUDED.lease_until, done_at = NULL, anonymized_study_uid = NULL,
           takeovers = study_claim.takeovers + CASE WHEN study_claim.state = 'claimed' AND study_claim.owner <> EXCLUDED.owner THEN 1 ELSE 0 END
         WHERE (study_claim.state = 'claimed' AND (study_claim.owner = EXCLUDED.owner OR study_claim.lease_until < now()))
-           OR (study_claim.state = 'done' AND study_claim.done_at < $4)
-        RETURNING study_uid`, [study, this.owner, `${this.leaseS} seconds`, this.startedAt]);
+           OR (study_claim.state = 'done' AND study_claim.done_at < $4 AND $5)
+        RETURNING study_uid`, [study, this.owner, `${this.leaseS} seconds`, this.startedAt, redoDone]);
       if (r.rowCount) mine.push(study);
     }
     return mine;

@@ -1,3 +1,5 @@
+import { isPostgresUrl } from '../../anon/identity/store';
+import { PipelineError } from '../../errors';
 import Database from 'better-sqlite3';
 
 /**
@@ -6,5 +8,8 @@ import Database from 'better-sqlite3';
  * study_patient are documented in the README.
  */
 export function openIdentityDb(path: string): Database.Database {
+  if (isPostgresUrl(path)) {
+    throw new PipelineError('E_HOOK', 'identityDb is a PostgreSQL store: query it with the pg client (same tables and views), not openIdentityDb');
+  }
   return new Database(path, { readonly: true, fileMustExist: true });
 }

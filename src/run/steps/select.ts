@@ -19,8 +19,7 @@ export function runStudies(ctx: RunContext): string[] {
  */
 export async function selectStep(ctx: RunContext, resumed: boolean): Promise<StepOutcome> {
   if (resumed && ctx.run.readLines(RUN_FILES.studies)) {
-    const studies = runStudies(ctx);
-    if (ctx.sharing) await ctx.sharing.claims.claim(studies, studies.length);
+    const studies = ctx.sharing ? await keepClaimed(ctx, ctx.sharing) : runStudies(ctx);
     ctx.run.overview(`${studies.length} studies taken from the edited ${RUN_FILES.studies}`);
     return { summary: `${studies.length} studies (from the edited ${RUN_FILES.studies})` };
   }
@@ -67,4 +66,20 @@ async function claimShare(ctx: RunContext, sharing: Sharing, selection: Selectio
   sharing.held.push(...held);
   const keep = (s: ReviewedStudy): boolean => mine.has(s.studyInstanceUid);
   return { selection: { studies: selection.studies.filter(keep), conflicts: selection.conflicts.filter(keep) }, held };
+}
+
+/**
+ * A resumed run under work sharing keeps only the studies it still holds: one another instance took
+ * over (or finished) meanwhile is dropped from studies_to_retrieve.txt, so nothing is done twice.
+ */
+export async function keepClaimed(ctx: RunContext, sharing: Sharing): Promise<string[]> {
+  const studies = runStudies(ctx);
+  const mine = new Set(await sharing.claims.claim(studies, studies.length, { redoDone: false }));
+  const lost = studies.filter((s) => !mine.has(s));
+  if (lost.length) {
+    ctx.run.writeLines(RUN_FILES.studies, studies.filter((s) => mine.has(s)));
+    ctx.run.writeLines(RUN_FILES.heldElsewhere, lost);
+    ctx.run.overview(`${lost.length} studies of this run were taken over by other instances meanwhile (see ${RUN_FILES.heldElsewhere}): dropped from ${RUN_FILES.studies}`);
+  }
+  return studies.filter((s) => mine.has(s));
 }
