@@ -17,6 +17,21 @@ export interface StudyRow {
   readonly reviews: readonly ReviewRow[];
 }
 
+/** Reviews that exercise every selection rule: selected are 1.1, 1.7 (a conflict), 1.10 and 1.11. */
+export const SELECTION_FIXTURE: readonly StudyRow[] = [
+  { uid: '1.1', reviews: [{ comment: 'fine' }] },
+  { uid: '1.2', reviews: [{ hasPhi: true }] },
+  { uid: '1.3', exclude: true, reviews: [{}] },
+  { uid: '1.4', published: true, reviews: [{}] },
+  { uid: '1.5', processingError: true, reviews: [{}] },
+  { uid: '1.6', reviews: [{}, { exclude: true }] },
+  { uid: '1.7', reviews: [{ hasProtocolSeries: true }, { hasProtocolSeries: false, comment: 'no protocol' }] },
+  { uid: '1.8', reviews: [{ relevant: false }] },
+  { uid: '1.9', reviews: [{ hasReconstruction: true }] },
+  { uid: '1.10', reviews: [{ hasProtocolSeries: true }] },
+  { uid: '1.11', reviews: [{}] },
+];
+
 /** A database shaped like django-dicom-review's (the columns the pipeline reads and writes, and a few more). */
 export function createReviewDb(path: string, studies: readonly StudyRow[]): void {
   const db = new Database(path);

@@ -5,7 +5,7 @@ import { PgReviewSource } from '../../src/run/review/pg-source';
 import { SqliteReviewSource } from '../../src/run/review/sqlite-source';
 import { tempDir } from '../helpers/anon-env';
 import { Postgres } from '../helpers/postgres';
-import { createPgReviewDb, createReviewDb, type StudyRow } from '../helpers/review-db';
+import { createPgReviewDb, createReviewDb, SELECTION_FIXTURE } from '../helpers/review-db';
 
 /** review: {"postgres": URL} reads and marks the review app's database by the same rules as the SQLite source. */
 const work = tempDir('dp-review-pg-');
@@ -19,19 +19,7 @@ after(() => {
   work.cleanup();
 });
 
-const STUDIES: StudyRow[] = [
-  { uid: '1.1', reviews: [{ comment: 'fine' }] },
-  { uid: '1.2', reviews: [{ hasPhi: true }] },
-  { uid: '1.3', exclude: true, reviews: [{}] },
-  { uid: '1.4', published: true, reviews: [{}] },
-  { uid: '1.5', processingError: true, reviews: [{}] },
-  { uid: '1.6', reviews: [{}, { exclude: true }] },
-  { uid: '1.7', reviews: [{ hasProtocolSeries: true }, { hasProtocolSeries: false, comment: 'no protocol' }] },
-  { uid: '1.8', reviews: [{ relevant: false }] },
-  { uid: '1.9', reviews: [{ hasReconstruction: true }] },
-  { uid: '1.10', reviews: [{ hasProtocolSeries: true }] },
-  { uid: '1.11', reviews: [{}] },
-];
+const STUDIES = SELECTION_FIXTURE;
 
 test('postgres: the same selection, conflicts and protocol studies as the SQLite source on the same reviews', async () => {
   const url = pg.createDb('review_same');

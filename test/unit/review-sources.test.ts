@@ -7,25 +7,13 @@ import { CsvReviewSource } from '../../src/run/review/csv-source';
 import { SqliteReviewSource } from '../../src/run/review/sqlite-source';
 import { PipelineError } from '../../src/errors';
 import { tempDir } from '../helpers/anon-env';
-import { createReviewDb } from '../helpers/review-db';
+import { createReviewDb, SELECTION_FIXTURE } from '../helpers/review-db';
 
 test('sqlite: selects as the old pipeline did, in id order, limited, with conflicts reported', () => {
   const { dir, cleanup } = tempDir();
   try {
     const path = join(dir, 'review.db');
-    createReviewDb(path, [
-      { uid: '1.1', reviews: [{ comment: 'fine' }] },
-      { uid: '1.2', reviews: [{ hasPhi: true }] },
-      { uid: '1.3', exclude: true, reviews: [{}] },
-      { uid: '1.4', published: true, reviews: [{}] },
-      { uid: '1.5', processingError: true, reviews: [{}] },
-      { uid: '1.6', reviews: [{}, { exclude: true }] },
-      { uid: '1.7', reviews: [{ hasProtocolSeries: true }, { hasProtocolSeries: false, comment: 'no protocol' }] },
-      { uid: '1.8', reviews: [{ relevant: false }] },
-      { uid: '1.9', reviews: [{ hasReconstruction: true }] },
-      { uid: '1.10', reviews: [{ hasProtocolSeries: true }] },
-      { uid: '1.11', reviews: [{}] },
-    ]);
+    createReviewDb(path, SELECTION_FIXTURE);
     const source = new SqliteReviewSource(path, { readonly: true });
     const all = source.select(100);
     assert.deepEqual(all.studies.map((s) => s.studyInstanceUid), ['1.1', '1.7', '1.10', '1.11']);
