@@ -165,4 +165,17 @@ test('a store migrated from a real SQLite run gives the same pseudonyms to the s
   const patients = await researchPatients(new Set(pushed));
   assert.equal(patients.size, 2);
   assert.equal(new Set(patients.values()).size, 1, 'the patient keeps the pseudonym made on SQLite');
+
+  // A practice run on the PostgreSQL store works on a SQLite copy: same pseudonyms, nothing written to PostgreSQL.
+  const counts = (): string[] => pg.psql('migrated', "select (select count(*) from uid_map) || '/' || (select count(*) from study_claim)");
+  const before3 = counts();
+  const thirdReview = join(dir, 'review-m3.db');
+  createReviewDb(thirdReview, [{ uid: later.studyUid, reviews: [{}] }]);
+  const practice = await runCliAsync(['run', '-p', '-c', config('m3', 1, { identityDb: url, review: { sqlite: thirdReview } })], {}, dir);
+  assert.equal(practice.code, 0, `${practice.stdout}\n${practice.stderr}`);
+  assert.deepEqual(counts(), before3, 'the shared store is never written by a practice run');
+  const runDir = join(dir, 'm3-data-1', readdirSync(join(dir, 'm3-data-1'))[0]);
+  assert.ok(existsSync(join(runDir, 'identity.practice.db')));
+  const produced = readdirSync(join(runDir, 'to_production'));
+  assert.deepEqual(produced, [pushed[1]], 'the study gets the UID the real run gave it');
 });
