@@ -156,9 +156,9 @@ async function runOnce(req: RunRequest, sharing?: Sharing): Promise<RunResult> {
     say(`Working directory: ${run.path}`);
     run.reserveSpace();
     if (req.resume) run.overview(`Resuming at ${overviewTime()} from step ${first}`);
+    else run.overview(`Starting at ${overviewTime()}${options.practice ? ' (practice run)' : ''}${options.noPush ? ' (no push)' : ''}`);
     // Past the selection, a resumed shared run renews its claims and drops what others took over.
     if (req.resume && sharing && first !== 'select') await keepClaimed(ctx, sharing);
-    else run.overview(`Starting at ${overviewTime()}${options.practice ? ' (practice run)' : ''}${options.noPush ? ' (no push)' : ''}`);
     if (!req.resume) run.saveState(state);
 
     const remaining = STEPS.slice(STEPS.indexOf(first));

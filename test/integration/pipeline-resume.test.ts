@@ -76,6 +76,7 @@ for (const step of ['pull', 'anonymize', 'push'] as const) {
     // pull and anonymize overlap: a crash in anonymize may come while the pull is still running
     const resumedFrom = step === 'anonymize' ? '(pull|anonymize)' : step;
     assert.match(RunDir.latest(dataDir)!.readOverview(), new RegExp(`^Resuming at .* from step ${resumedFrom}$`, 'm'));
+    assert.equal(RunDir.latest(dataDir)!.readOverview().match(/^Starting at /gm)?.length, 1, 'a resume does not write another "Starting at"');
     await assertCompleteOnce(dataDir);
   });
 }
