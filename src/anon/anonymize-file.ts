@@ -202,7 +202,8 @@ async function anonymizeBatchOrThrow(inputs: readonly string[], env: FileEnviron
       try {
         return deidentify(file.parsed, ctx);
       } catch (err) {
-        if (err instanceof PipelineError && err.code === 'E_IDENTITY') throw err; // rolls the batch back; stops the run
+        // A broken identity store or a full disk rolls the batch back and stops the run.
+        if ((err instanceof PipelineError && err.code === 'E_IDENTITY') || isDiskFull(err)) throw err;
         return { error: err };
       }
     });

@@ -249,6 +249,17 @@ async function runOnce(req: RunRequest, sharing?: Sharing): Promise<RunResult> {
   }
 }
 
+/** Which of these studies the review source still selects (not yet marked by anyone). */
+async function stillSelected(req: RunRequest, studies: readonly string[]): Promise<string[]> {
+  const review = await openReviewSource(req.config.review, false);
+  try {
+    const selected = new Set((await review.select(Number.MAX_SAFE_INTEGER)).studies.map((s) => s.studyInstanceUid));
+    return studies.filter((s) => selected.has(s));
+  } finally {
+    await review.close();
+  }
+}
+
 /** How long to wait for others' studies between looks at the claims table. */
 function pollMs(leaseS: number): number {
   return Math.min(5000, Math.max(500, (leaseS * 1000) / 8));
@@ -277,17 +288,27 @@ export async function runPipeline(req: RunRequest): Promise<RunResult> {
     while (waiting.length) {
       const status = await claims.status(waiting);
       status.doneElsewhere.forEach((s) => doneElsewhere.add(s));
-      status.releasedElsewhere.forEach((s) => releasedElsewhere.add(s));
-      const grabbed: string[] = [];
-      if (status.expired.length) {
-        say(`Taking over ${status.expired.length} studies whose owner stopped renewing its lease`);
-        const takeover = await runOnce({ ...req, resume: false }, { claims, gatherS: 0, only: status.expired, held: grabbed });
-        if (takeover.exitCode > exitCode) exitCode = takeover.exitCode;
-        RunDir.open(first.runDir).overview(`${status.expired.length - grabbed.length} studies taken over from an instance that stopped, see ${takeover.runDir}`);
-      } else if (status.heldElsewhere.length) {
+      let still = [...status.heldElsewhere];
+      // Free again: the owner stopped renewing, or nobody claimed it. What the review source no longer
+      // selects was marked there by its owner (a failure; a push would be 'done'): not ours to redo.
+      const free = [...status.expired, ...status.unclaimed];
+      if (free.length) {
+        const selectable = await stillSelected(req, free);
+        const gone = free.filter((s) => !selectable.includes(s));
+        gone.forEach((s) => releasedElsewhere.add(s));
+        await claims.forget(gone);
+        if (selectable.length) {
+          say(`Taking over ${selectable.length} studies that no live instance holds`);
+          const grabbed: string[] = [];
+          const takeover = await runOnce({ ...req, resume: false }, { claims, gatherS: 0, only: selectable, held: grabbed });
+          if (takeover.exitCode > exitCode) exitCode = takeover.exitCode;
+          RunDir.open(first.runDir).overview(`${selectable.length - grabbed.length} studies taken over from instances that stopped, see ${takeover.runDir}`);
+          still = [...still, ...grabbed];
+        }
+      } else if (still.length) {
         await new Promise((resolve) => setTimeout(resolve, pollMs(leaseS)));
       }
-      waiting = [...status.heldElsewhere, ...grabbed];
+      waiting = still;
     }
     const overview = RunDir.open(first.runDir);
     if (held.length) overview.overview(`${doneElsewhere.size} studies were pushed by other instances${releasedElsewhere.size ? `, ${releasedElsewhere.size} could not be pushed there (see the review database)` : ''}`);

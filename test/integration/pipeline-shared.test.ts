@@ -12,6 +12,7 @@ import { freePort } from '../helpers/ports';
 import { startPipelinePeers, type PipelinePeers } from '../helpers/pipeline-peers';
 import { Postgres } from '../helpers/postgres';
 import { createPgReviewDb, createReviewDb } from '../helpers/review-db';
+import { CLAIMS_SCHEMA } from '../../src/run/coordination/claims';
 import type { FakeStudy } from '../helpers/studies';
 
 /**
@@ -28,10 +29,11 @@ const study = (set: number, i: number, patient: number): FakeStudy =>
 const TEN = Array.from({ length: 10 }, (_, i) => study(1, i, i % 5));
 const CRASH = Array.from({ length: 4 }, (_, i) => study(2, i, i));
 const MIGRATED = [study(3, 0, 0), study(3, 1, 0)];
+const STALE = [study(4, 0, 0), study(4, 1, 1), study(4, 2, 2)];
 
 before(async () => {
   pg = await Postgres.start({ settings: { fsync: 'off' } });
-  peers = await startPipelinePeers([...TEN, ...CRASH, ...MIGRATED]);
+  peers = await startPipelinePeers([...TEN, ...CRASH, ...MIGRATED, ...STALE]);
   secondPort = await freePort();
   const second = { aeTitle: 'DCMQR2', host: '127.0.0.1', port: secondPort };
   await peers.staging.setModality('pipeline2', second);
@@ -129,7 +131,7 @@ test('kill -9 of one instance mid-run: the other takes its studies over after th
   ]);
   assert.equal(crashed.code, null, 'the first instance was killed');
   assert.equal(survivor.code, 0, `${survivor.stdout}\n${survivor.stderr}`);
-  assert.match(survivor.stdout, /Taking over 2 studies whose owner stopped renewing its lease/);
+  assert.match(survivor.stdout, /Taking over 2 studies that no live instance holds/);
   const pushed = doneLines(join(dir, 'crash-data-1'), join(dir, 'crash-data-2')).filter((l) => /\tpushed as /.test(l));
   for (const s of CRASH) assert.equal(pushed.filter((l) => l.startsWith(`${s.studyUid}\t`)).length, 1, `${s.studyUid} pushed once`);
   const cleaned = new Set(pushed.map((l) => l.split('pushed as ')[1]));
@@ -178,4 +180,18 @@ test('a store migrated from a real SQLite run gives the same pseudonyms to the s
   assert.ok(existsSync(join(runDir, 'identity.practice.db')));
   const produced = readdirSync(join(runDir, 'to_production'));
   assert.deepEqual(produced, [pushed[1]], 'the study gets the UID the real run gave it');
+});
+
+test('studies left unclaimed by an instance that announced itself and never claimed are taken over', async () => {
+  const url = pg.createDb('stale');
+  // An instance that announced itself (so the split counts it) and then hung before claiming anything.
+  pg.psql('stale', `${CLAIMS_SCHEMA} INSERT INTO pipeline_instance VALUES ('GHOST@elsewhere/run_at_1', now(), now() + interval '1 hour');`);
+  const reviewDb = join(dir, 'review-stale.db');
+  createReviewDb(reviewDb, STALE.map((s) => ({ uid: s.studyUid, reviews: [{}] })));
+  const res = await run(config('stale', 1, { identityDb: url, review: { sqlite: reviewDb }, coordination: { leaseS: 30, gatherS: 0 } }));
+  assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+  assert.match(res.stdout, /Taking over 1 studies that no live instance holds/);
+  const pushed = doneLines(join(dir, 'stale-data-1')).filter((l) => /\tpushed as /.test(l));
+  assert.equal(pushed.length, 3, 'the first run did 2 of 3, a second run the one left unclaimed');
+  assert.equal(published(reviewDb), 3);
 });

@@ -11,7 +11,7 @@ import { PipelineError } from '../../errors';
  * its leases; a study whose owner stopped renewing is taken over by another. A pushed study stays
  * 'done'; a study that failed is released (the review database records the failure).
  */
-const SCHEMA = `
+export const CLAIMS_SCHEMA = `
 CREATE TABLE IF NOT EXISTS pipeline_instance (
   owner TEXT PRIMARY KEY,
   heartbeat_at TIMESTAMPTZ NOT NULL,
@@ -37,10 +37,9 @@ export interface ClaimStatus {
   readonly expired: readonly string[];
   /** Pushed by another instance. */
   readonly doneElsewhere: readonly string[];
-  /** Released without a push by another instance (its review-database mark says why). */
-  readonly releasedElsewhere: readonly string[];
+  /** Claimed by nobody: never claimed (an instance counted in the split that never claimed), or released after a failure. */
+  readonly unclaimed: readonly string[];
 }
-
 export class Claims {
   private timer: NodeJS.Timeout | undefined;
   private readonly startedAt = new Date();
@@ -56,7 +55,7 @@ export class Claims {
     try {
       await client.query('BEGIN');
       await client.query('SELECT pg_advisory_xact_lock($1)', [SCHEMA_LOCK]);
-      await client.query(SCHEMA);
+      await client.query(CLAIMS_SCHEMA);
       await client.query('COMMIT');
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -123,11 +122,13 @@ export class Claims {
     const r = await this.pool.query<{ study_uid: string; owner: string; state: string; expired: boolean }>(
       'SELECT study_uid, owner, state, lease_until < now() AS expired FROM study_claim WHERE study_uid = ANY($1::text[])', [[...studies]]);
     const byStudy = new Map(r.rows.map((row) => [row.study_uid, row]));
-    const out = { heldElsewhere: [] as string[], expired: [] as string[], doneElsewhere: [] as string[], releasedElsewhere: [] as string[] };
+    const out = { heldElsewhere: [] as string[], expired: [] as string[], doneElsewhere: [] as string[], unclaimed: [] as string[] };
     for (const study of studies) {
       const row = byStudy.get(study);
-      if (!row) out.releasedElsewhere.push(study);
-      else if (row.state === 'done') out.doneElsewhere.push(study);
+      if (!row) out.unclaimed.push(study);
+      else if (row.state === 'done') {
+        if (row.owner !== this.owner) out.doneElsewhere.push(study);
+      }
       else if (row.expired) out.expired.push(study);
       else if (row.owner !== this.owner) out.heldElsewhere.push(study);
     }
