@@ -2,10 +2,13 @@
  * npm run bench:web — a benchmark, not a test. Synthetic CT files pushed into one Orthanc (with the
  * orthanc-dicomweb plugin and HTTP Basic authentication) three ways, in alternating rounds (the order
  * turns every round), the archive emptied before each run:
- *   push STOW-RS:  our `dicom-pipeline push http://.../dicom-web DIR` (QIDO-RS confirmation included),
- *   push C-STORE:  our `dicom-pipeline push AE@host:port DIR` (C-FIND confirmation included),
+ *   push STOW-RS:  our `dicom-pipeline push http://.../dicom-web DIR`, confirmed by QIDO-RS (auto),
+ *   push C-STORE:  our `dicom-pipeline push AE@host:port DIR`, confirmed by C-FIND (auto: Orthanc
+ *                  refuses our storage commitment, which has no port here),
+ *   both again with --confirm none (the transfer alone),
  *   storescu:      dcmtk's storescu, the reference C-STORE client (no confirmation).
- * Prints files/s, MB/s, peak RSS and the ratio STOW-RS / our C-STORE (goal: at least 1.0).
+ * Prints files/s, MB/s, peak RSS and the ratios STOW-RS / our C-STORE, with and without their
+ * confirmations (goal: at least 1.0).
  * Exits non-zero only when a tool failed, never because a target was missed.
  *
  *   node dist/bench/web-bench.js [--files 2000] [--rounds 3] [--files-per-request 50] [--parallel 2]
@@ -37,14 +40,15 @@ const SPECS = {
   keep: { default: false, help: 'keep the temp directory' },
 };
 
-type Way = 'push STOW-RS (ours)' | 'push C-STORE (ours)' | 'storescu (dcmtk)';
-const WAYS: readonly Way[] = ['push STOW-RS (ours)', 'push C-STORE (ours)', 'storescu (dcmtk)'];
+type Way = 'STOW-RS + QIDO-RS (ours)' | 'C-STORE + C-FIND (ours)' | 'STOW-RS, confirm none' | 'C-STORE, confirm none' | 'storescu (dcmtk)';
+const WAYS: readonly Way[] = ['STOW-RS + QIDO-RS (ours)', 'C-STORE + C-FIND (ours)', 'STOW-RS, confirm none', 'C-STORE, confirm none', 'storescu (dcmtk)'];
 
 const say = (line = ''): void => void process.stdout.write(line + '\n');
 
 function check(name: string, run: RunResult, files: number, confirmed: boolean): RunResult {
   if (run.exitCode !== 0) throw new Error(describeFailure(name, run));
-  if (confirmed && !new RegExp(`confirmed:\\s+${files}\\b`).test(run.stdout)) throw new Error(`${name} did not confirm every file:\n${run.stdout.slice(-600)}`);
+  if (!new RegExp(`^stored: ${files}\\b`, 'm').test(run.stdout) && name !== 'storescu (dcmtk)') throw new Error(`${name} did not store every file:\n${run.stdout.slice(-600)}`);
+  if (confirmed && !new RegExp(`^confirmed: ${files} `, 'm').test(run.stdout)) throw new Error(`${name} did not confirm every file:\n${run.stdout.slice(-600)}`);
   return run;
 }
 
@@ -52,11 +56,17 @@ async function runWay(way: Way, web: WebOrthanc, source: string, files: number, 
   await web.orthanc.clear();
   spawnSync('sync');
   const parallel = ['--associations', String(opts.parallel)];
+  const stow = [CLI, 'push', web.url, source, '--user', WEB_USER, '--password-file', web.passwordFile, '--files-per-request', String(opts.filesPerRequest), ...parallel];
+  const cstore = [CLI, 'push', web.orthanc.address, source, '--aet', 'PIPE', ...parallel];
   switch (way) {
-    case 'push STOW-RS (ours)':
-      return check(way, await runMeasured({ command: process.execPath, args: [CLI, 'push', web.url, source, '--user', WEB_USER, '--password-file', web.passwordFile, '--files-per-request', String(opts.filesPerRequest), ...parallel], env: ENV }), files, true);
-    case 'push C-STORE (ours)':
-      return check(way, await runMeasured({ command: process.execPath, args: [CLI, 'push', web.orthanc.address, source, '--aet', 'PIPE', ...parallel], env: ENV }), files, true);
+    case 'STOW-RS + QIDO-RS (ours)':
+      return check(way, await runMeasured({ command: process.execPath, args: [...stow, '--confirm', 'find'], env: ENV }), files, true);
+    case 'C-STORE + C-FIND (ours)':
+      return check(way, await runMeasured({ command: process.execPath, args: [...cstore, '--confirm', 'find'], env: ENV }), files, true);
+    case 'STOW-RS, confirm none':
+      return check(way, await runMeasured({ command: process.execPath, args: [...stow, '--confirm', 'none'], env: ENV }), files, false);
+    case 'C-STORE, confirm none':
+      return check(way, await runMeasured({ command: process.execPath, args: [...cstore, '--confirm', 'none'], env: ENV }), files, false);
     case 'storescu (dcmtk)':
       return check(way, await runMeasured({ command: 'storescu', args: ['-aet', 'PIPE', '-aec', web.orthanc.aeTitle, '+sd', '+r', '127.0.0.1', String(web.orthanc.dicomPort), source], env: ENV }), files, false);
   }
@@ -93,11 +103,10 @@ async function main(): Promise<void> {
       return [way, s, rate(files.length, s), rate(megabytes, s), median(rss.get(way)!)];
     });
     say(formatTable([{ header: 'way (median)' }, { header: 'seconds', decimals: 2 }, { header: 'files/s', decimals: 0 }, { header: 'MB/s', decimals: 1 }, { header: 'peak RSS MB', decimals: 0 }], rows));
-    const webRate = rate(files.length, median(seconds.get('push STOW-RS (ours)')!));
-    const dimseRate = rate(files.length, median(seconds.get('push C-STORE (ours)')!));
-    const dcmtkRate = rate(files.length, median(seconds.get('storescu (dcmtk)')!));
-    const r = ratio(webRate, dimseRate);
-    say(`STOW-RS / our C-STORE push: ${r.toFixed(2)}x (goal >= ${TARGET_RATIO.toFixed(1)}x: ${r >= TARGET_RATIO ? 'met' : 'NOT met'}); STOW-RS / storescu: ${ratio(webRate, dcmtkRate).toFixed(2)}x`);
+    const rateOf = (way: Way): number => rate(files.length, median(seconds.get(way)!));
+    const judged = (r: number): string => `${r.toFixed(2)}x (goal >= ${TARGET_RATIO.toFixed(1)}x: ${r >= TARGET_RATIO ? 'met' : 'NOT met'})`;
+    say(`STOW-RS / our C-STORE push, each confirmed: ${judged(ratio(rateOf('STOW-RS + QIDO-RS (ours)'), rateOf('C-STORE + C-FIND (ours)')))}`);
+    say(`STOW-RS / our C-STORE push, transfer alone (confirm none): ${judged(ratio(rateOf('STOW-RS, confirm none'), rateOf('C-STORE, confirm none')))}; STOW-RS / storescu: ${ratio(rateOf('STOW-RS, confirm none'), rateOf('storescu (dcmtk)')).toFixed(2)}x`);
     say(`rounds (s): ${WAYS.map((w) => `${w} ${seconds.get(w)!.map((x) => x.toFixed(2)).join(' ')}`).join('; ')}`);
   } finally {
     await web.stop();

@@ -111,7 +111,7 @@ async function pushWith(client: WebClient, options: WebPushOptions): Promise<Web
   if (fatal !== undefined) throw fatal;
 
   const mode = dest.confirm ?? 'auto';
-  const confirmation = await confirm(client, mode, stored, options.network, logger);
+  const confirmation = await confirm(client, mode, stored, options.network, parallelism(dest, options.network), logger);
   return { ...report(total, mode, stored.length, warnings, failed, confirmation, [...unsendable, ...items].map((i) => i.path)), destination: client.url };
 }
 
@@ -158,7 +158,7 @@ function report(total: number, mode: ConfirmMode, stored: number, warnings: numb
  * (src/scu/confirm.ts): an archive that does not offer QIDO-RS to us, or keeps failing it, leaves the
  * instances unconfirmed, counted as delivered under auto (with a warning) and not under find.
  */
-async function confirm(client: WebClient, mode: ConfirmMode, stored: readonly WebItem[], network: NetworkOptions, logger: Logger): Promise<Confirmation> {
+async function confirm(client: WebClient, mode: ConfirmMode, stored: readonly WebItem[], network: NetworkOptions, parallel: number, logger: Logger): Promise<Confirmation> {
   const confirmed = new Set<string>();
   const unconfirmed = new Map<string, { why: string; delivered: boolean }>();
   if (mode === 'none') {
@@ -168,20 +168,26 @@ async function confirm(client: WebClient, mode: ConfirmMode, stored: readonly We
   const byStudy = new Map<string, WebItem[]>();
   for (const item of stored) byStudy.set(item.studyInstanceUid, [...(byStudy.get(item.studyInstanceUid) ?? []), item]);
   let warning: string | undefined;
-  for (const [study, list] of byStudy) {
-    const listing = await listWithRetries(client, study, network, logger);
-    if (listing.kind === 'unavailable') {
-      const auto = mode === 'auto';
-      const why = auto ? `the archive offers no way to confirm: ${listing.why}` : listing.why;
-      for (const item of list) unconfirmed.set(item.path, { why, delivered: auto });
-      if (auto) warning = `stored but unconfirmed: ${why}`;
-      continue;
+  const studies = [...byStudy];
+  // Studies are listed `parallel` at a time: an archive's QIDO-RS may read every instance (Orthanc does).
+  const worker = async (): Promise<void> => {
+    for (let next = studies.shift(); next; next = studies.shift()) {
+      const [study, list] = next;
+      const listing = await listWithRetries(client, study, network, logger);
+      if (listing.kind === 'unavailable') {
+        const auto = mode === 'auto';
+        const why = auto ? `the archive offers no way to confirm: ${listing.why}` : listing.why;
+        for (const item of list) unconfirmed.set(item.path, { why, delivered: auto });
+        if (auto) warning = `stored but unconfirmed: ${why}`;
+        continue;
+      }
+      for (const item of list) {
+        if (listing.sopInstanceUids.has(item.sopInstanceUid)) confirmed.add(item.path);
+        else unconfirmed.set(item.path, { why: "stored per the STOW-RS answer, but absent from the archive's QIDO-RS", delivered: false });
+      }
     }
-    for (const item of list) {
-      if (listing.sopInstanceUids.has(item.sopInstanceUid)) confirmed.add(item.path);
-      else unconfirmed.set(item.path, { why: "stored per the STOW-RS answer, but absent from the archive's QIDO-RS", delivered: false });
-    }
-  }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
   return { confirmed, unconfirmed, warning };
 }
 

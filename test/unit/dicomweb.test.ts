@@ -6,7 +6,9 @@ import { text as streamText } from 'node:stream/consumers';
 import { parseConfig } from '../../src/config/load';
 import { createCredential } from '../../src/web/credentials';
 import { parseWebUrl, webUrlProblem } from '../../src/web/destination';
-import { batchItems } from '../../src/web/files';
+import { batchItems, readWebItem } from '../../src/web/files';
+import { readInstanceInfo } from '../../src/tools/instance-info';
+import { validFixtures } from '../helpers/dicom-files';
 import { multipartBody } from '../../src/web/multipart';
 import { retryAfterMs, retryDelayMs, isTransientStatus } from '../../src/web/retry';
 import { describeFailureReason, parseStowAnswer } from '../../src/web/stow-answer';
@@ -129,4 +131,18 @@ test('config: research as a DICOMweb archive, each problem named', () => {
     return true;
   });
   assert.throws(() => parseConfig({ research: { aet: 'R', host: 'h' } }, 'cfg'), /research\.port/);
+});
+
+test('the UIDs a push files an instance under, from the first 64 KiB, are those of a whole parse (every transfer syntax, deflated too)', () => {
+  for (const fixture of validFixtures()) {
+    let whole;
+    try {
+      whole = readInstanceInfo(fixture.file);
+    } catch {
+      continue; // not an instance (no Study Instance UID): a push lists it as unsendable either way
+    }
+    const item = readWebItem(fixture.file);
+    assert.equal(item.studyInstanceUid, whole.studyUid, fixture.path);
+    assert.equal(item.sopInstanceUid, whole.sopInstanceUid, fixture.path);
+  }
 });
