@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fg from 'fast-glob';
-import { Journal } from '../../src/run/journal';
 import { RunDir } from '../../src/run/run-dir';
 import { tempDir } from '../helpers/anon-env';
 import { runCliAsync, type CliResult } from '../helpers/cli';
 import { startWebOrthanc, WEB_PASSWORD, WEB_USER, type WebOrthanc } from '../helpers/orthanc-web';
 import { startPipelinePeers, type PipelinePeers } from '../helpers/pipeline-peers';
+import { assertConfirmedOnce } from '../helpers/run-journal';
 
 const PER_STUDY = 12;
 const STUDY_UIDS = ['1.2.826.0.1.3680043.10.89.1', '1.2.826.0.1.3680043.10.89.2'];
@@ -52,14 +52,7 @@ async function assertCompleteOnce(dataDir: string): Promise<void> {
   const uids = (await web.orthanc.instances()).map((i) => i.sopInstanceUid);
   assert.equal(uids.length, 2 * PER_STUDY);
   assert.equal(new Set(uids).size, uids.length);
-  const journal = new Journal(RunDir.latest(dataDir)!.file('journal.jsonl')).read();
-  const confirmed = journal.filter((e) => e.event === 'confirmed');
-  assert.equal(new Set(confirmed.map((e) => e.instance)).size, 2 * PER_STUDY, 'every instance confirmed');
-  assert.ok(confirmed.every((e) => e.detail === 'QIDO-RS'), 'confirmed by QIDO-RS');
-  for (const c of confirmed) {
-    const first = journal.findIndex((e) => e.event === 'confirmed' && e.instance === c.instance);
-    assert.equal(journal.findIndex((e, i) => i > first && e.event === 'pushed' && e.instance === c.instance), -1, 'a confirmed instance was sent again');
-  }
+  assertConfirmedOnce(dataDir, 2 * PER_STUDY, 'QIDO-RS');
 }
 
 /** No file of the run directory holds the password. */

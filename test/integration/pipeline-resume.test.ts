@@ -8,6 +8,7 @@ import { tempDir } from '../helpers/anon-env';
 import { runCliAsync, type CliResult } from '../helpers/cli';
 import { Orthanc } from '../helpers/orthanc';
 import { LOCAL_AET, startPipelinePeers, type PipelinePeers } from '../helpers/pipeline-peers';
+import { assertConfirmedOnce } from '../helpers/run-journal';
 
 const PER_STUDY = 12;
 const STUDY_UIDS = ['1.2.826.0.1.3680043.10.88.1', '1.2.826.0.1.3680043.10.88.2'];
@@ -50,16 +51,8 @@ async function assertCompleteOnce(dataDir: string, target: Orthanc = research): 
   const uids = (await target.instances()).map((i) => i.sopInstanceUid);
   assert.equal(uids.length, 2 * PER_STUDY);
   assert.equal(new Set(uids).size, uids.length);
-  const journal = new Journal(RunDir.latest(dataDir)!.file('journal.jsonl')).read();
-  const confirmed = journal.filter((e) => e.event === 'confirmed');
-  assert.equal(new Set(confirmed.map((e) => e.instance)).size, 2 * PER_STUDY, 'every instance confirmed');
-  assert.ok(confirmed.every((e) => e.detail === 'storage commitment'), 'through the report the research Orthanc sent to our SCP');
-  // An instance confirmed once is never pushed again: its pushes all precede its first confirmation.
-  for (const c of confirmed) {
-    const firstConfirmation = journal.findIndex((e) => e.event === 'confirmed' && e.instance === c.instance);
-    const laterPush = journal.findIndex((e, i) => i > firstConfirmation && e.event === 'pushed' && e.instance === c.instance);
-    assert.equal(laterPush, -1, 'a confirmed instance was sent again');
-  }
+  // Through the report the research Orthanc sent to our SCP.
+  assertConfirmedOnce(dataDir, 2 * PER_STUDY, 'storage commitment');
 }
 
 for (const step of ['pull', 'anonymize', 'push'] as const) {
