@@ -114,6 +114,12 @@ describe('DICOM TLS with dcmtk', () => {
       assert.deepEqual(storedFiles(out), []);
     });
 
+    test('our own plain echo into our TLS port: one line saying the port may be TLS-only', async () => {
+      const res = await runCliAsync(['echo', `PIPE@127.0.0.1:${port}`, ...FAST]);
+      assert.equal(res.code, 1);
+      assert.match(oneLine(res.stderr), /^dicom-pipeline: PIPE@127\.0\.0\.1:\d+ (closed|reset) the connection before answering our association request \(if that port is TLS-only.*turn tls on/);
+    });
+
     test('a client certificate from another CA: refused, nothing stored', async () => {
       const res = await storescu(dcmtkTls(otherCa.issue('stranger'), ca.cert));
       assert.notEqual(res.code, 0);

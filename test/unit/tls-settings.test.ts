@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../../src/config/load';
 import { PipelineError } from '../../src/errors';
-import { describeClientTlsError, describeServerTlsError } from '../../src/tls/errors';
+import { describeClientTlsError, describeServerTlsError, looksLikeTls } from '../../src/tls/errors';
 import { loadTls, TLS12_CIPHERS, tlsClientOptions } from '../../src/tls/settings';
 import { makeCa, opensslDate, type CertFiles, type TestCa } from '../helpers/certs';
 
@@ -107,6 +107,12 @@ describe('TLS failure lines', () => {
     assert.match(describeClientTlsError(err('ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION'), at, tls)!.message, /TLS 1\.2 or 1\.3/);
     assert.equal(describeClientTlsError(err('ECONNREFUSED'), at, tls), undefined, 'not a TLS failure');
     assert.equal(describeClientTlsError(err('CERT_HAS_EXPIRED'), at, tls)!.code, 'E_TLS');
+  });
+  test('a TLS record where a PDU should be is recognised (a TLS server answering a plain request with an alert)', () => {
+    assert.equal(looksLikeTls(Buffer.from([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46])), true);
+    assert.equal(looksLikeTls(Buffer.from([0x16, 0x03, 0x01])), true);
+    assert.equal(looksLikeTls(Buffer.from([0x02, 0x00, 0x00, 0x00])), false, 'A-ASSOCIATE-AC');
+    assert.equal(looksLikeTls(Buffer.from([0x07, 0x00])), false, 'A-ABORT');
   });
   test('server side', () => {
     assert.match(describeServerTlsError(err('ERR_SSL_HTTP_REQUEST')), /plain DICOM, and this SCP is TLS-only/);
