@@ -7,13 +7,14 @@
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, TLSSocket } from 'node:tls';
 import { errorMessage, PipelineError } from '../errors';
-import { describeClientTlsError, handshakeBrokenError, looksLikeTls, plainPortHint } from '../tls/errors';
+import { handshakeBrokenError, looksLikeTls, plainPortHint } from '../tls/errors';
 import { tlsClientOptions, type TlsSettings } from '../tls/settings';
 import { findElement, type Element } from './dataset';
 import { lookupTag } from './dictionary';
 import { COMMAND, isResponse, responseTo, type DimseCommand, type EventReportRequest } from './dimse-command';
 import { Association, Dataset, DISABLED_TIMEOUT_MS, NetworkBase, routeIncomingPdus } from './dimse-lib';
 import { DatasetFragmenter, MessageAssembler, PduError, encodeMessage, eventReportOf, fragmentSize, parsePDataTf, type DimseMessage } from './dimse-pdata';
+import { describeConnectionFailure } from './dimse-connection-error';
 import { describeAbort, describeReject, isTransientReject, rejectHint, type RejectParams } from './dimse-pdu-text';
 import { STATUS_PENDING, STATUS_PENDING_WARNING } from './dimse-status';
 import { ACTION_REQUEST_COMMITMENT, STORAGE_COMMITMENT_SOP_CLASS, STORAGE_COMMITMENT_SOP_INSTANCE, encodeCommitmentRequest, type SopReference } from './storage-commitment';
@@ -460,26 +461,10 @@ export class ScuAssociation {
   }
 
   private connectionError(fallback = 'connection lost with'): PipelineError {
-    const where = `${this.params.host}:${this.params.port}`;
-    const code = this.socketError?.code;
-    const { tls } = this.params;
-    if (tls && this.socketError) {
-      const tlsError = describeClientTlsError(this.socketError, this.tlsPeer(), tls);
-      if (tlsError) return tlsError;
-    }
-    if (tls && this.opening?.phase === 'tls') return handshakeBrokenError(this.tlsPeer(), code === 'ECONNRESET' ? 'reset' : 'closed', this.socketError);
-    if (this.answeredInTls()) {
-      return new PipelineError('E_TLS', `TLS: ${where} answered our plain association request in TLS: it is a DICOM TLS port; turn tls on for ${this.peer} (config "tls": true, or --tls-cert/--tls-key/--tls-ca)`);
-    }
-    if (!tls && this.opening?.phase === 'associate' && (code === 'ECONNRESET' || code === undefined)) {
-      return new PipelineError('E_NETWORK', `${this.peer} ${code ? 'reset' : 'closed'} the connection before answering our association request${plainPortHint()}`);
-    }
-    const hint = !tls && this.opening?.phase === 'associate' ? plainPortHint() : '';
-    if (code === 'ECONNREFUSED') return new PipelineError('E_NETWORK', `connection refused by ${where} (nothing listening there?)`);
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new PipelineError('E_NETWORK', `cannot resolve host ${this.params.host}`);
-    if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new PipelineError('E_NETWORK', `cannot reach ${where} (${code})`);
-    if (code) return new PipelineError('E_NETWORK', `connection error with ${this.peer}: ${code}${hint}`);
-    return new PipelineError('E_NETWORK', `${fallback} ${this.peer}${hint}`);
+    return describeConnectionFailure(
+      { ...this.tlsPeer(), tls: this.params.tls, error: this.socketError, phase: this.opening?.phase, answeredInTls: this.answeredInTls() },
+      fallback,
+    );
   }
 
   private failOpen(err: PipelineError): void {

@@ -8,6 +8,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parseConfig } from '../../src/config/load';
+import { describeConnectionFailure } from '../../src/dicom/dimse-connection-error';
 import { PipelineError } from '../../src/errors';
 import { describeClientTlsError, describeServerTlsError, looksLikeTls } from '../../src/tls/errors';
 import { loadTls, TLS12_CIPHERS, tlsClientOptions } from '../../src/tls/settings';
@@ -113,6 +114,15 @@ describe('TLS failure lines', () => {
     assert.equal(looksLikeTls(Buffer.from([0x16, 0x03, 0x01])), true);
     assert.equal(looksLikeTls(Buffer.from([0x02, 0x00, 0x00, 0x00])), false, 'A-ASSOCIATE-AC');
     assert.equal(looksLikeTls(Buffer.from([0x07, 0x00])), false, 'A-ABORT');
+  });
+  test('connection failures: plain and TLS ports confused, explained; TCP errors as before', () => {
+    const plain = { peer: at.peer, host: at.host, port: at.port };
+    assert.match(describeConnectionFailure({ ...plain, phase: 'associate', answeredInTls: true }).message, /^TLS: 10\.0\.0\.5:2762 answered our plain association request in TLS: .*turn tls on for ARCHIVE@/);
+    assert.match(describeConnectionFailure({ ...plain, phase: 'associate', error: err('ECONNRESET') }).message, /^ARCHIVE@10\.0\.0\.5:2762 reset the connection before answering our association request \(if that port is TLS-only/);
+    assert.match(describeConnectionFailure({ ...plain, tls, phase: 'tls' }).message, /^TLS: ARCHIVE@10\.0\.0\.5:2762 closed the connection during the TLS handshake: either .* plain \(non-TLS\) DICOM port/);
+    assert.match(describeConnectionFailure({ ...plain, tls, phase: 'associate', error: err('ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') }).message, /did not accept our certificate/, 'a TLS 1.3 refusal arrives after the handshake');
+    assert.equal(describeConnectionFailure({ ...plain, phase: 'connect', error: err('ECONNREFUSED') }).message, 'connection refused by 10.0.0.5:2762 (nothing listening there?)');
+    assert.equal(describeConnectionFailure({ ...plain }, 'connection closed by').message, 'connection closed by ARCHIVE@10.0.0.5:2762', 'an open association: no hint');
   });
   test('server side', () => {
     assert.match(describeServerTlsError(err('ERR_SSL_HTTP_REQUEST')), /plain DICOM, and this SCP is TLS-only/);
