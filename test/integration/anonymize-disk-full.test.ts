@@ -4,15 +4,14 @@
  * identified UID; inline (one worker) and with worker threads alike.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { tempDir } from '../helpers/anon-env';
 import { runCliAsync } from '../helpers/cli';
 import { fakeStudy } from '../helpers/studies';
+import { isRoot, mountTmpfs, unmount } from '../helpers/tmpfs';
 
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const STUDY = '1.2.826.0.1.3680043.10.67.1';
 const { dir, cleanup } = tempDir('dp-anon-full-');
 const input = join(dir, 'in');
@@ -24,12 +23,11 @@ before(() => {
   mkdirSync(input);
   fakeStudy({ patientId: 'PAT-Z', patientName: 'ZEALOUS^ZOE', studyUid: STUDY, instances: 40 })
     .forEach((file, i) => writeFileSync(join(input, `${i}.dcm`), file)); // ~1.6 MB
-  mkdirSync(mount);
-  mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mount]).status === 0;
+  mounted = mountTmpfs(mount, '512k');
 });
 
 after(() => {
-  if (mounted) spawnSync('umount', [mount]);
+  if (mounted) unmount(mount);
   cleanup();
 });
 
@@ -45,6 +43,6 @@ for (const workers of ['1', '2']) {
     assert.match(lines[0], new RegExp(`^dicom-pipeline: disk full writing ${out} \\(ENOSPC, [\\d.]+ [kMG]B free\\): free space .*-r\`$`));
     assert.ok(!/PAT-Z|ZEALOUS|1\.2\.826\.0\.1\.3680043\.10\.67/.test(res.stdout + res.stderr), 'no PHI, no identified UID');
     assert.doesNotMatch(res.stderr, /\n\s+at /);
-    spawnSync('rm', ['-rf', out]);
+    rmSync(out, { recursive: true, force: true });
   });
 }

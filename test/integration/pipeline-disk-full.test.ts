@@ -5,16 +5,15 @@
  * run whose log cannot be written (pipeline.log on /dev/full): the same, instead of a crash.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { RunDir } from '../../src/run/run-dir';
 import { tempDir } from '../helpers/anon-env';
 import { runCliAsync } from '../helpers/cli';
 import { startPipelinePeers, type PipelinePeers } from '../helpers/pipeline-peers';
+import { isRoot, mountTmpfs, resizeTmpfs, unmount } from '../helpers/tmpfs';
 
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 const PER_STUDY = 40; // ~40 kB each (CT_small): 3.2 MB received, as much again anonymized
 const STUDY_UIDS = ['1.2.826.0.1.3680043.10.66.1', '1.2.826.0.1.3680043.10.66.2'];
 const { dir, cleanup } = tempDir('dp-disk-full-');
@@ -38,14 +37,12 @@ async function scenario(name: string, data: string): Promise<string> {
 before(async () => {
   peers = await startPipelinePeers(STUDY_UIDS.map((studyUid) => ({ patientId: 'PAT-F', patientName: 'FULLER^FRIDA', studyUid, instances: PER_STUDY })));
   writeFileSync(join(dir, 'reviewed.csv'), `study_instance_uid,has_protocol_series,comment\n${STUDY_UIDS.map((u) => `${u},false,`).join('\n')}\n`);
-  if (!isRoot) return;
-  mkdirSync(dataDir);
-  mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dataDir]).status === 0;
+  mounted = mountTmpfs(dataDir, '2m');
 });
 
 after(async () => {
   await peers?.stop();
-  if (mounted) spawnSync('umount', [dataDir]);
+  if (mounted) unmount(dataDir);
   cleanup();
 });
 
@@ -71,7 +68,7 @@ test('a data directory that fills up mid-pull: one line, exit 1, recorded; -r co
   assert.match(run.readOverview(), /^Step (pull|anonymize) failed: disk full writing /m);
   assert.ok(!readdirSync(run.path).includes('.space-reserve'), 'the reserve is given back');
 
-  assert.equal(spawnSync('mount', ['-o', 'remount,size=64m', dataDir]).status, 0);
+  assert.ok(resizeTmpfs(dataDir, '64m'));
   const resumed = await runCliAsync(['run', '-c', config, '-r'], {}, dir);
   assert.equal(resumed.code, 0, `${resumed.stdout}\n${resumed.stderr}`);
   const delivered = await peers!.research.instances();

@@ -4,16 +4,15 @@
  * keeps serving.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ScuAssociation } from '../../src/dicom/dimse-association';
 import { StorageScp } from '../../src/scp/server';
 import { splitFile, validFixtures } from '../helpers/dicom-files';
+import { isRoot, mountTmpfs, unmount } from '../helpers/tmpfs';
 
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
 
 describe('Storage SCP on a full disk', { skip: isRoot ? false : 'needs root to mount a tmpfs' }, () => {
   const root = mkdtempSync(join(tmpdir(), 'scp-full-'));
@@ -22,15 +21,13 @@ describe('Storage SCP on a full disk', { skip: isRoot ? false : 'needs root to m
   let mounted = false;
 
   before(async () => {
-    mkdirSync(mount);
-    const res = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mount]);
-    mounted = res.status === 0;
+    mounted = mountTmpfs(mount, '64k');
     scp = new StorageScp({ aeTitle: 'PIPE_SCP', port: 0, host: '127.0.0.1', outDir: mount });
     await scp.start();
   });
   after(async () => {
     await scp?.stop();
-    if (mounted) spawnSync('umount', [mount]);
+    if (mounted) unmount(mount);
     rmSync(root, { recursive: true, force: true });
   });
 

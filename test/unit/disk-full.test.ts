@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Journal } from '../../src/run/journal';
 import { diskFullError, isDiskFull } from '../../src/util/disk-full';
 import { createLogger } from '../../src/util/logger';
 import { tempDir } from '../helpers/anon-env';
-
-const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+import { isRoot, mountTmpfs, unmount } from '../helpers/tmpfs';
 
 test('a log file that cannot be written never throws into the code that logged (regression: pino ENOSPC crash)', { skip: existsSync('/dev/full') ? false : 'no /dev/full' }, () => {
   const errors: string[] = [];
@@ -38,8 +36,7 @@ test('the disk-full error names the place, its free space and what to do', () =>
 test('a journal append that does not fit leaves no torn line behind', { skip: isRoot ? false : 'needs root to mount a tmpfs' }, (t) => {
   const { dir, cleanup } = tempDir('dp-full-journal-');
   const mount = join(dir, 'tiny');
-  mkdirSync(mount);
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mount]).status !== 0) {
+  if (!mountTmpfs(mount, '16k')) {
     cleanup();
     return t.skip('mount -t tmpfs failed here');
   }
@@ -54,7 +51,7 @@ test('a journal append that does not fit leaves no torn line behind', { skip: is
     assert.ok(readFileSync(journal.path, 'utf8').endsWith('\n'));
     assert.equal(journal.read().length, 1);
   } finally {
-    spawnSync('umount', [mount]);
+    unmount(mount);
     cleanup();
   }
 });
