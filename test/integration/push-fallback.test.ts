@@ -7,7 +7,6 @@
  * and compressed files fail with the reason.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,32 +18,19 @@ import { DEFLATED_LE, EXPLICIT_LE, IMPLICIT_LE } from '../../src/dicom/transfer-
 import { datasetDump, dcmconv } from '../helpers/dcmdump';
 import { startStorescp, type DcmtkServer } from '../helpers/dcmtk';
 import { splitFile, splitPart10, validFixtures } from '../helpers/dicom-files';
-import { BIN } from '../helpers/cli';
+import { runCliAsync, type CliResult } from '../helpers/cli';
 import { Orthanc } from '../helpers/orthanc';
 import { freePort } from '../helpers/ports';
 
 const FAST = ['--connect-timeout', '3', '--timeout', '20'];
-
-interface Result {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /** The SOP Instance UID in the dataset: what a receiver files the instance under (chrJapMulti's meta header says another). */
 function instanceUid(path: string): string {
   return decodeText(findElement(parsePart10(readFileSync(path)).dataset, 0x00080018)!);
 }
 
-function push(peer: string, dir: string): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, 'push', peer, dir, '--aet', 'PIPE', ...FAST], { env: { ...process.env, CI: 'true', DICOM_PIPELINE_LOG_LEVEL: 'error' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
+function push(peer: string, dir: string): Promise<CliResult> {
+  return runCliAsync(['push', peer, dir, '--aet', 'PIPE', ...FAST], { DICOM_PIPELINE_LOG_LEVEL: 'error' });
 }
 
 /** The fixtures pushed: every uncompressed syntax (the MR_small variants share one SOP Instance UID) and two compressed files. */
@@ -83,7 +69,7 @@ describe('push falls back to a lossless transfer syntax the archive accepts', ()
   }
 
   /** Exit 3: the compressed files are not delivered, each with the reason; the rest is stored (storescp cannot confirm: counted delivered). */
-  function expectCompressedRefused(res: Result, server: DcmtkServer): void {
+  function expectCompressedRefused(res: CliResult, server: DcmtkServer): void {
     assert.equal(res.code, 3, res.stdout + res.stderr);
     assert.match(res.stdout, new RegExp(`stored: ${fixtures.length - compressed.length}\\b`));
     assert.match(res.stdout, new RegExp(`failed: ${compressed.length}\\b`));
