@@ -1,7 +1,7 @@
 /**
  * One writer of bench:identity, in its own thread as the anonymizer's workers are: its own store,
- * batches of 16 instances (one identity transaction each), the questions de-identification asks of
- * each instance. Waits for 'go', answers { seconds, rssMb? } when done.
+ * batches of 16 instances (one identity transaction each, two in flight as in the anonymizer's
+ * pool), the questions de-identification asks of each instance. Waits for 'go', answers { seconds, rssMb? } when done.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openIdentityStore } from '../src/anon/identity/open-store';
@@ -48,13 +48,23 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => port.once('message', () => resolve()));
   const started = process.hrtime.bigint();
   const end = job.first + job.count;
-  for (let i = job.first; i < end; i += BATCH) {
-    const last = Math.min(end, i + BATCH);
-    await store.batch((id) => {
-      for (let n = i; n < last; n++) askFor(id, n);
-    });
-    if (job.reportEvery && Math.floor(last / job.reportEvery) > Math.floor(i / job.reportEvery)) port.postMessage({ progress: last - job.first });
-  }
+  let next = job.first;
+  let done = 0;
+  // Two batches in flight, as the anonymizer's pool keeps per worker.
+  const lane = async (): Promise<void> => {
+    while (next < end) {
+      const i = next;
+      const last = Math.min(end, i + BATCH);
+      next = last;
+      await store.batch((id) => {
+        for (let n = i; n < last; n++) askFor(id, n);
+      });
+      const before = done;
+      done += last - i;
+      if (job.reportEvery && Math.floor(done / job.reportEvery) > Math.floor(before / job.reportEvery)) port.postMessage({ progress: done });
+    }
+  };
+  await Promise.all([lane(), lane()]);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   await store.close();
   port.postMessage({ seconds });

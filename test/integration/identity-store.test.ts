@@ -139,6 +139,34 @@ for (const backend of backends) {
       assert.equal(await count('select count(*) from accession_no'), 20);
     });
 
+    test('batches in flight together on one store (as a worker keeps two) get the answers they would get alone', async () => {
+      const target = backend.fresh();
+      const answers = await withStore(target, (s) => Promise.all(Array.from({ length: 12 }, (_, b) => s.batch((id) => {
+        const out: string[] = [];
+        for (let i = 0; i < 8; i++) {
+          const study = `1.2.840.77.${b % 3}`;
+          const p = id.patient(`MRN-${b % 3}`, '', b % 2 ? 'Doe' : '');
+          const cleanedStudy = id.uid(study);
+          id.recordRole(study, 'studyuid');
+          id.linkStudy(cleanedStudy, p.id);
+          out.push(`${b}.${i}=${id.uid(`${study}.${b}.${i}`)}`, `${study}=${cleanedStudy}`, `P${b % 3}=${p.id}`, `A${b % 3}=${id.value('accession_no', `ACC-${b % 3}`)}`);
+        }
+        return out;
+      }))));
+      const seen = new Map<string, string>();
+      for (const line of answers.flat()) {
+        const [key, value] = line.split('=');
+        assert.ok(!value.startsWith('2.25.1') && value !== 'X' && value !== 'P00000000000', `no placeholder kept: ${line}`);
+        assert.equal(seen.get(key) ?? value, value, `one answer for ${key}`);
+        seen.set(key, value);
+      }
+      const again = await withStore(target, (s) => s.batch((id) => [0, 1, 2].map((b) => `${id.uid(`1.2.840.77.${b}`)} ${id.patient(`MRN-${b}`, '').id}`)));
+      assert.deepEqual(again, [0, 1, 2].map((b) => `${seen.get(`1.2.840.77.${b}`)} ${seen.get(`P${b}`)}`));
+      assert.equal(Number((await backend.query(target, 'select count(*) from uid_map'))[0][0]), 3 + 12 * 8);
+      assert.equal(Number((await backend.query(target, 'select count(*) from study_patient'))[0][0]), 3);
+      assert.equal(Number((await backend.query(target, 'select count(*) from patient_map where name_check is not null'))[0][0]), 3);
+    });
+
     test('the key fingerprint is recorded, and a store refuses another key with one clear line', async () => {
       const target = backend.fresh();
       await withStore(target, (s) => s.batch((id) => id.uid('1.2.3')));

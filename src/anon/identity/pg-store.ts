@@ -1,11 +1,11 @@
 import type { Pool, PoolClient } from 'pg';
 import { PipelineError } from '../../errors';
-import { BatchView, KnownMappings } from './batch-view';
+import { BatchView, KnownMappings, type PatientRequest } from './batch-view';
 import { checkFingerprint, FINGERPRINT_KEY, keyFingerprint } from './fingerprint';
 import { loadOrCreateKey, resolveKeyFile } from './key-file';
 import { connectError, openPool, type PgTarget } from './pg-connect';
 import { ensurePgSchema } from './pg-schema';
-import { MAX_ATTEMPTS, Pseudonyms, remember, validateDicomRoot, type Identity, type PatientPseudonym, type PseudonymOptions } from './pseudonyms';
+import { MAX_ATTEMPTS, Pseudonyms, remember, validateDicomRoot, type Identity, type PatientPseudonym, type PseudonymOptions, type UidRole, type ValueKind } from './pseudonyms';
 import type { IdentityStore } from './store';
 
 /** Transient failures of concurrent transactions: the whole transaction is simply run again. */
@@ -41,6 +41,8 @@ interface Learned {
  */
 export class PgIdentityStore implements IdentityStore {
   private readonly known = new KnownMappings();
+  private readonly queue: Array<{ view: BatchView; complete: boolean; resolve: () => void; reject: (err: unknown) => void }> = [];
+  private writing = false;
   private readonly make: Pseudonyms;
 
   private constructor(private readonly pool: Pool, private readonly target: PgTarget, key: Buffer, options: PseudonymOptions) {
@@ -80,10 +82,34 @@ export class PgIdentityStore implements IdentityStore {
       const complete = view.complete;
       if (complete && view.roleWrites.size === 0 && view.linkWrites.size === 0) return result;
       if (round >= MAX_ATTEMPTS) throw new PipelineError('E_IDENTITY', `identity store ${this.description}: a batch kept asking for new mappings (internal error)`);
-      const learned = await this.write(view, complete);
-      this.learn(learned);
+      await this.enqueue(view, complete);
       if (complete) return result;
     }
+  }
+
+  /**
+   * Batches of one thread that wait while a statement is on its way go together in the next one:
+   * one round trip and one commit for all of them (the pool keeps two batches in flight per worker).
+   */
+  private enqueue(view: BatchView, complete: boolean): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ view, complete, resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    while (this.queue.length) {
+      const group = this.queue.splice(0);
+      try {
+        this.learn(await this.write(group));
+        for (const g of group) g.resolve();
+      } catch (err) {
+        for (const g of group) g.reject(err);
+      }
+    }
+    this.writing = false;
   }
 
   async close(): Promise<void> {
@@ -121,18 +147,30 @@ export class PgIdentityStore implements IdentityStore {
    * dp_map_batch: one statement, so one round trip and one transaction. What is still unmapped
    * afterwards met a pseudonym collision and goes again with new pseudonyms.
    */
-  private async write(view: BatchView, complete: boolean): Promise<Learned> {
+  private async write(group: ReadonlyArray<{ view: BatchView; complete: boolean }>): Promise<Learned> {
     const at = new Date().toISOString();
     const learned: Learned = { uids: [], patients: [], values: [], roles: [], links: [] };
     const resolved = new Set<string>();
-    // Roles reference uid_map: their UIDs are mapped first, whether asked for or not.
-    const uidSet = new Set(view.uidMisses);
-    for (const { original } of view.roleWrites.values()) if (!this.known.uids.has(original)) uidSet.add(original);
+    const uidSet = new Set<string>();
+    const patientMap = new Map<string, PatientRequest>();
+    const valueMap = new Map<string, { kind: ValueKind; original: string }>();
+    const roleMap = new Map<string, { original: string; role: UidRole }>();
+    const linkMap = new Map<string, string>();
+    for (const { view, complete } of group) {
+      view.uidMisses.forEach((o) => uidSet.add(o));
+      // Roles reference uid_map: their UIDs are mapped first, whether asked for or not.
+      for (const { original } of view.roleWrites.values()) if (!this.known.uids.has(original)) uidSet.add(original);
+      for (const [key, p] of view.patientMisses) patientMap.set(key, { ...p, check: p.check ?? patientMap.get(key)?.check });
+      view.valueMisses.forEach((v, key) => valueMap.set(key, v));
+      view.roleWrites.forEach((r, key) => roleMap.set(key, r));
+      // Links name cleaned values: only a run without placeholders may write them.
+      if (complete) view.linkWrites.forEach((p, s) => linkMap.set(s, p));
+    }
     let uids = [...uidSet].sort();
-    let patients = [...view.patientMisses.values()];
-    let values = [...view.valueMisses.values()];
-    let roles = [...view.roleWrites.entries()];
-    let links = complete ? [...view.linkWrites.entries()] : [];
+    let patients = [...patientMap.values()];
+    let values = [...valueMap.values()];
+    let roles = [...roleMap.entries()];
+    let links = [...linkMap.entries()];
     for (let attempt = 0; uids.length || patients.length || values.length || roles.length || links.length; attempt++) {
       if (attempt >= MAX_ATTEMPTS) throw new PipelineError('E_IDENTITY', `identity store ${this.description}: could not make unique pseudonyms (store inconsistent?)`);
       const fresh = patients.map(() => this.make.newPatient());
