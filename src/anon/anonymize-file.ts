@@ -140,7 +140,7 @@ function finish(s: Screened, result: DeidentifiedFile, env: FileEnvironment): Fi
     } catch (err) {
       return quarantine(env, s.input, 'phi-verify: output does not parse', (err as Error).message);
     }
-    const hit = findPhi(reread, tokens);
+    const hit = findPhi(reread, tokens, env.rules.privateRules);
     if (hit) return quarantine(env, s.input, `phi-verify: ${hit.keyword}`);
     if (![result.studyUid, result.seriesUid, result.sopInstanceUid].every(isValidUid)) {
       return quarantine(env, s.input, 'invalid UID', 'a retained UID is not a valid UID and cannot name a file');

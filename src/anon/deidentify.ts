@@ -144,12 +144,24 @@ function cleanPrivate(el: Element, creators: ReadonlyMap<number, string>, rules:
     kept = seq ? recurse(seq, walk, charset) : undefined;
   } else if (row.vr === 'UI' && !walk.ctx.options.retainUids) {
     kept = remapUids(el, walk);
+  } else if (row.vr === 'DA' || row.vr === 'DT') {
+    kept = keptPrivateDate(el, row.vr, walk, charset);
   }
   if (kept) {
     const name = `${describeRow(row)} [${row.source}]`;
     walk.privateKept[name] = (walk.privateKept[name] ?? 0) + 1;
   }
   return kept;
+}
+
+/**
+ * A date a site rule keeps is a date like any other: shifted by the patient's offset (Modified
+ * Dates), kept only with Full Dates, removed without a longitudinal option.
+ */
+function keptPrivateDate(el: Element, vr: string, walk: Walk, charset: string): Element | undefined {
+  const longitudinal = walk.ctx.options.retainLongitudinal;
+  if (longitudinal === 'full') return el;
+  return longitudinal === 'modified' ? shiftDates(el, vr, walk, charset) : undefined;
 }
 
 /**

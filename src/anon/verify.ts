@@ -8,7 +8,7 @@ import { DUMMY_TEXTS } from './dummy-values';
 import type { ProfileOptions } from './options';
 import { isIdentifierKeyword, normalizeForMatch, PhiIgnore, PhiTokens } from './phi-tokens';
 import type { RuleBook } from './rules/resolve';
-import { creatorsOf, keptPrivateRow } from './rules/private-rules';
+import { creatorsOf, keptPrivateRow, type PrivateRules } from './rules/private-rules';
 import type { WhiteList } from './white-list';
 
 /** VRs whose values can name or date a person; numbers, codes and times are too generic to search for. */
@@ -73,8 +73,9 @@ export function collectPhiTokens(original: readonly Element[], rules: RuleBook, 
         continue;
       }
       if (keptPrivate) {
-        // A kept UID is remapped: the original stays a token.
+        // A kept UID is remapped, a kept date shifted: the original stays a token.
         if (keptPrivate.vr === 'UI' && !options.retainUids && el.value?.length) tokens.addUid(decodeText({ ...el, vr: 'UI' }), el.tag);
+        if (datesArePhi && DATE_VRS.has(keptPrivate.vr) && el.value?.length) tokens.addDate(decodeText({ ...el, vr: keptPrivate.vr }), el.tag);
         continue;
       }
       if (!el.value || el.value.length === 0 || isPrivateCreator(el.tag) || NOT_TOKENS.has(el.tag)) continue; // a creator names a vendor, not a person
@@ -103,14 +104,25 @@ export interface VerifyHit {
   readonly keyword: string;
 }
 
+/**
+ * What an output value means. A kept private attribute that travels as UN (Implicit VR files) is
+ * read per the row that kept it: searched as the text (or sequence) it is, not as opaque bytes.
+ */
+function outputVrOf(el: Element, creators: ReadonlyMap<number, string> | undefined, rules: PrivateRules | undefined): string {
+  if (el.vr !== 'UN' || !creators || !isPrivateTag(el.tag)) return vrOf(el);
+  return keptPrivateRow(el, creators, rules!)?.vr ?? el.vr;
+}
+
 /** Searches every value of the output for the tokens; returns the first hit. */
-export function findPhi(output: readonly Element[], tokens: PhiTokens): VerifyHit | undefined {
+export function findPhi(output: readonly Element[], tokens: PhiTokens, privateRules?: PrivateRules): VerifyHit | undefined {
   const hit = (source: number): VerifyHit => ({ keyword: keywordOf(source) });
   const walk = (elements: readonly Element[], inherited: string, depth = 0): VerifyHit | undefined => {
     const own = findElement(elements, CHARSET);
     const charset = own ? decodeText(own) : inherited;
+    const creators = privateRules ? creatorsOf(elements) : undefined;
     for (const el of elements) {
-      const items = itemsOf(el);
+      const vr = outputVrOf(el, creators, privateRules);
+      const items = el.items ?? (vr === 'SQ' && el.value?.length ? parseUnknownSequence(el.value) : undefined);
       if (items) {
         for (const item of items) {
           const found = walk(item.elements, charset, depth + 1);
@@ -119,11 +131,10 @@ export function findPhi(output: readonly Element[], tokens: PhiTokens): VerifyHi
         continue;
       }
       if (!el.value || el.value.length === 0 || (el.tag === PIXEL_DATA && depth === 0)) continue;
-      const vr = vrOf(el);
       const binary = !TEXTUAL_VRS.has(vr);
       const text = binary ? el.value.toString('latin1') : decodeText({ ...el, vr }, charset);
       if (vr === 'UI') {
-        for (const uid of decodeTextValues(el)) {
+        for (const uid of decodeTextValues({ ...el, vr })) {
           const source = tokens.uids.get(uid);
           if (source !== undefined) return hit(source);
         }

@@ -33,7 +33,10 @@ const profile = z.strictObject({
 const privateKeepRule = z.strictObject({
   creator: z.string().max(64).refine((c) => c.trim() !== '' && !c.includes('\\'), 'a Private Creator (LO, no backslash)'),
   element: z.string().refine((e) => parseSiteElement(e) !== undefined, 'an element like "(0029,xx10)" in an odd group above 0007'),
-  vr: z.enum(CHECKABLE_PRIVATE_VRS, { message: `one of ${CHECKABLE_PRIVATE_VRS.join(', ')}` }),
+  vr: z.string().superRefine((vr, ctx) => {
+    if (vr === 'PN') ctx.addIssue({ code: 'custom', message: 'PN is never kept: a person\'s name is not safe private data; remove this rule' });
+    else if (!(CHECKABLE_PRIVATE_VRS as readonly string[]).includes(vr)) ctx.addIssue({ code: 'custom', message: `one of ${CHECKABLE_PRIVATE_VRS.join(', ')}` });
+  }),
   vm: z.string().regex(/^\d+(-(\d+|n))?$/, 'a VM like "1", "3" or "1-n"').optional(),
 });
 

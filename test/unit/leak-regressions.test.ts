@@ -11,8 +11,10 @@ import { createEnvironment } from '../../src/anon/environment';
 import { DEFAULT_PROFILE } from '../../src/anon/options';
 import { DEFAULT_QUARANTINE_RULES } from '../../src/anon/quarantine-rules';
 import type { Element } from '../../src/dicom/dataset';
+import type { SitePrivateRule } from '../../src/anon/rules/private-rules';
 import { tempDir } from '../helpers/anon-env';
 import { part10Bytes, phiDataset, seq, sorted, text } from '../helpers/dicom-builder';
+import { IMPLICIT_LE } from '../../src/dicom/transfer-syntax';
 
 const PHI = ['SMITHSON', 'JOHANNA', 'MRN0042', '19700401', 'ZHIVAGO'];
 
@@ -22,6 +24,8 @@ function raw(tag: number, vr: string, value: string): Element {
 
 interface Setup {
   readonly profile?: object;
+  readonly privateKeep?: readonly SitePrivateRule[];
+  readonly tsUid?: string;
   readonly allowedModalities?: readonly string[] | '*';
   readonly whiteList?: unknown;
 }
@@ -33,12 +37,12 @@ async function anonymizeOne(overrides: Element[], setup: Setup = {}): Promise<{ 
     const input = join(dir, 'in');
     mkdirSync(input);
     const tags = new Set(overrides.map((e) => e.tag));
-    writeFileSync(join(input, 'a.dcm'), part10Bytes(sorted([...phiDataset().filter((e) => !tags.has(e.tag)), ...overrides])));
+    writeFileSync(join(input, 'a.dcm'), part10Bytes(sorted([...phiDataset().filter((e) => !tags.has(e.tag)), ...overrides]), setup.tsUid));
     const env = await createEnvironment({
       inputDir: input, outputDir: join(dir, 'out'), quarantineDir: join(dir, 'q'), identityDb: join(dir, 'id.db'),
       identity: { keyFile: join(dir, 'key') }, profile: { ...DEFAULT_PROFILE, ...setup.profile },
       quarantine: { ...DEFAULT_QUARANTINE_RULES, allowedModalities: setup.allowedModalities ?? '*' },
-      whiteList: setup.whiteList,
+      whiteList: setup.whiteList, privateKeep: setup.privateKeep,
     }, async (claims) => claims.map(() => 'first' as const));
     try {
       const [outcome] = await anonymizeBatch([join(input, 'a.dcm')], env);
@@ -120,4 +124,60 @@ test('a removed description that is a phrase of a white-listed value does not qu
   const { outcome, bytes } = await anonymizeOne([text(0x00081030, 'LO', 'CT CHEST W/CONTRAST')], { whiteList: listed });
   assert.equal(outcome.kind, 'anonymized');
   assert.ok(bytes!.includes('CT CHEST W/CONTRAST'), 'the white-listed description is kept');
+});
+
+// Retain Safe Private (profile.retainSafePrivate): what an adversarial review of the option found.
+const SAFE: Setup = { profile: { retainSafePrivate: true } };
+const ACME_AT_10 = (vr: string): SitePrivateRule[] => [{ creator: 'SITE REVIEWED', element: '(0029,xx10)', vr }];
+/** GEMS_ACQU_01 (0019,xx9E) Internal Pulse Sequence Name: a kept LO. */
+const pulseSequenceName = (value: string): Element[] => [text(0x00190010, 'LO', 'GEMS_ACQU_01'), raw(0x0019109e, 'LO', value)];
+
+test('Retain Safe Private, Implicit VR: a kept private value arrives as UN and is still searched as the text its row says', async () => {
+  const implicit = { ...SAFE, tsUid: IMPLICIT_LE };
+  const plain = await anonymizeOne(pulseSequenceName('EPI2 DIFF'), implicit);
+  assert.equal(plain.outcome.kind, 'anonymized');
+  assert.ok(plain.bytes!.includes('EPI2 DIFF'), 'the listed attribute is kept');
+  // A Study Description is a weak token: searched in free text only, so before the fix the UN copy passed.
+  const { outcome } = await anonymizeOne(pulseSequenceName('CT CHEST W/CONTRAST'), implicit);
+  assert.equal(outcome.kind === 'quarantined' && outcome.reason, 'phi-verify: StudyDescription');
+  // A kept private sequence travels as UN too: its items are searched as items, a kept LO inside them as text.
+  const hologic = (value: string): Element[] => [text(0x7e010010, 'LO', 'HOLOGIC, Inc.'),
+    seq(0x7e011010, [[text(0x7e010010, 'LO', 'HOLOGIC, Inc.'), raw(0x7e011001, 'LO', value)]], false)];
+  const nestedPlain = await anonymizeOne(hologic('CODEC 2.1'), implicit);
+  assert.equal(nestedPlain.outcome.kind, 'anonymized');
+  assert.ok(nestedPlain.bytes!.includes('CODEC 2.1'));
+  const nested = await anonymizeOne(hologic('SAINT EXAMPLE HOSPITAL'), implicit);
+  assert.equal(nested.outcome.kind === 'quarantined' && nested.outcome.reason, 'phi-verify: InstitutionName');
+});
+
+test('Retain Safe Private: a site rule\'s date is shifted like any date, removed without a longitudinal option, kept only with Full Dates', async () => {
+  for (const [vr, value] of [['DA', '19991231'], ['DT', '19991231101010']]) {
+    const file = [text(0x00290010, 'LO', 'SITE REVIEWED'), text(0x00291010, vr, value)];
+    const modified = await anonymizeOne(file, { ...SAFE, privateKeep: ACME_AT_10(vr) });
+    assert.equal(modified.outcome.kind, 'anonymized');
+    assert.ok(modified.bytes!.includes('SITE REVIEWED'), 'the rule applied');
+    assert.ok(!modified.bytes!.includes('19991231'), `the ${vr} value left unshifted`);
+    assert.ok(!modified.bytes!.includes('20200315'), 'the study date left unshifted');
+    const off = await anonymizeOne(file, { profile: { retainSafePrivate: true, retainLongitudinal: 'off' }, privateKeep: ACME_AT_10(vr) });
+    assert.equal(off.outcome.kind, 'anonymized');
+    assert.ok(!off.bytes!.includes('19991231') && !off.bytes!.includes('SITE REVIEWED'), 'removed, its creator with it');
+    const full = await anonymizeOne(file, { profile: { retainSafePrivate: true, retainLongitudinal: 'full' }, privateKeep: ACME_AT_10(vr) });
+    assert.ok(full.bytes!.includes(value), 'Full Dates keeps it');
+  }
+  // The original private date is a token: a copy of it in a kept text value is caught.
+  const copied = await anonymizeOne([text(0x00290010, 'LO', 'SITE REVIEWED'), text(0x00291010, 'DA', '19991231'), ...pulseSequenceName('EPI 19991231')],
+    { ...SAFE, privateKeep: ACME_AT_10('DA') });
+  assert.equal(copied.outcome.kind === 'quarantined' && copied.outcome.reason, 'phi-verify: private (0029,1010)');
+});
+
+test('Retain Safe Private: no rule keeps a person name (PN), even one that bypassed the config check', async () => {
+  const { outcome, bytes } = await anonymizeOne([text(0x00290010, 'LO', 'SITE REVIEWED'), text(0x00291010, 'PN', 'DOE^JANE')], { ...SAFE, privateKeep: ACME_AT_10('PN') });
+  assert.equal(outcome.kind, 'anonymized');
+  assert.ok(!bytes!.includes('DOE^JANE') && !bytes!.includes('SITE REVIEWED'));
+});
+
+test('Retain Safe Private: a Private Creator sent with a VR other than LO reserves nothing', async () => {
+  const { outcome, bytes } = await anonymizeOne([raw(0x00190010, 'UT', 'GEMS_ACQU_01'), raw(0x0019109e, 'LO', 'EPI2 DIFF')], SAFE);
+  assert.equal(outcome.kind, 'anonymized');
+  assert.ok(!bytes!.includes('EPI2 DIFF') && !bytes!.includes('GEMS_ACQU_01'));
 });

@@ -128,10 +128,12 @@ test('config: profile.retainSafePrivate is off by default; privateKeep is checke
       { creator: 'ACME', element: '(0030,xx10)', vr: 'DS' },
       { creator: '', element: '(0031,xx10)', vr: 'UN' },
       { creator: 'ACME', element: '(0031,xx10)', vr: 'DS', colour: 'red' },
+      { creator: 'ACME', element: '(0031,xx12)', vr: 'PN' },
     ],
   }, 'test'), (err: unknown) => {
     assert.ok(err instanceof PipelineError);
     const message = (err as Error).message;
+    assert.match(message, /privateKeep\.3\.vr: PN is never kept/);
     for (const expected of ['privateKeep.0.element', 'privateKeep.1.creator', 'privateKeep.1.vr', 'privateKeep.2']) {
       assert.ok(message.includes(expected), `${expected} in: ${message}`);
     }

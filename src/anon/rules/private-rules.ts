@@ -32,9 +32,14 @@ export interface PrivateKeepRow {
   readonly source: 'table' | 'site';
 }
 
-/** VRs a kept private value can be checked against (UN cannot): the ones a site rule may name. */
+/**
+ * VRs a kept private value can be checked against (UN cannot): the ones a site rule may name. PN
+ * is not one: a person's name is never safe to keep, and the verifier can only catch names the
+ * same file also holds elsewhere.
+ */
 export const CHECKABLE_PRIVATE_VRS = ['AE', 'AS', 'AT', 'CS', 'DA', 'DS', 'DT', 'FD', 'FL', 'IS', 'LO', 'LT', 'OB', 'OD', 'OF', 'OL', 'OV',
-  'OW', 'PN', 'SH', 'SL', 'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UR', 'US', 'UT', 'UV'] as const;
+  'OW', 'SH', 'SL', 'SQ', 'SS', 'ST', 'SV', 'TM', 'UC', 'UI', 'UL', 'UR', 'US', 'UT', 'UV'] as const;
+const CHECKABLE = new Set<string>(CHECKABLE_PRIVATE_VRS);
 
 const SITE_ELEMENT = /^\(?([0-9A-Fa-f]{4}),xx([0-9A-Fa-f]{2})\)?$/;
 
@@ -102,11 +107,15 @@ export function blockKey(tag: number): number {
   return tagGroup(tag) * 0x100 + (isPrivateCreator(tag) ? element : element >> 8);
 }
 
-/** Private Creators of one item (or the top level): block key → creator text, normalized. */
+/**
+ * Private Creators of one item (or the top level): block key → creator text, normalized. A creator
+ * is an LO (UN in Implicit VR files); a reservation sent with any other VR reserves nothing, so
+ * its block's elements match no row and are removed.
+ */
 export function creatorsOf(elements: readonly Element[]): Map<number, string> {
   const creators = new Map<number, string>();
   for (const el of elements) {
-    if (!isPrivateCreator(el.tag) || !el.value || el.items) continue;
+    if (!isPrivateCreator(el.tag) || !el.value || el.items || (el.vr !== 'LO' && el.vr !== 'UN')) continue;
     creators.set(blockKey(el.tag), normalizeCreator(el.value.toString('latin1')));
   }
   return creators;
@@ -141,7 +150,7 @@ export function keptPrivateRow(el: Element, creators: ReadonlyMap<number, string
   const creator = creators.get(blockKey(el.tag));
   if (creator === undefined) return undefined;
   const row = rules.matchNormalized(creator, el.tag);
-  if (!row || el.fragments || el.external) return undefined;
+  if (!row || !CHECKABLE.has(row.vr) || el.fragments || el.external) return undefined;
   if (el.vr !== 'UN' && el.vr !== row.vr) return undefined;
   if (row.vr === 'SQ') return el.items || el.vr === 'UN' ? row : undefined;
   if (el.items) return undefined;
