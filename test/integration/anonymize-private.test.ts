@@ -10,12 +10,12 @@ import type { SitePrivateRule } from '../../src/anon/rules/private-rules';
 import { formatSummary } from '../../src/anon/settings-from-config';
 import { findElement, type Element } from '../../src/dicom/dataset';
 import { parsePart10 } from '../../src/dicom/parse';
-import { formatTag, isPrivateTag } from '../../src/dicom/tag';
 import { decodeText } from '../../src/dicom/values';
 import { tempDir } from '../helpers/anon-env';
 import { FIXTURES, runCliAsync } from '../helpers/cli';
 import { dciodvfyErrors } from '../helpers/dicom-tools';
 import { dicomFiles } from '../helpers/files';
+import { assertPrivateKeptExactly, elementAt, GE_ITEMS, GE_PARM, GE_PARM_RELOCATED, GE_TOP, privatePaths } from '../helpers/private-attributes';
 
 /**
  * Retain Safe Private on real vendor files (pydicom's GE CT, dicom3tools' Siemens MR) with the DWI
@@ -61,39 +61,10 @@ async function anonymize(fixture: string, profile: Partial<ProfileOptions>, priv
   };
 }
 
-/** Every private element at every depth, as "path > (gggg,eeee)". */
-function privatePaths(ds: readonly Element[], prefix = ''): string[] {
-  const out: string[] = [];
-  for (const el of ds) {
-    const here = `${prefix}${formatTag(el.tag)}`;
-    if (isPrivateTag(el.tag)) out.push(here);
-    el.items?.forEach((item, i) => out.push(...privatePaths(item.elements, `${here}[${i}] > `)));
-  }
-  return out.sort();
-}
-
-function at(ds: readonly Element[], path: string): Element | undefined {
-  const parts = path.split(' > ');
-  let elements: readonly Element[] = ds;
-  for (let i = 0; i < parts.length - 1; i++) {
-    const m = /^\((\w{4}),(\w{4})\)\[(\d+)\]$/.exec(parts[i])!;
-    elements = findElement(elements, parseInt(m[1] + m[2], 16))?.items?.[Number(m[3])]?.elements ?? [];
-  }
-  const m = /^\((\w{4}),(\w{4})\)$/.exec(parts[parts.length - 1])!;
-  return findElement(elements, parseInt(m[1] + m[2], 16));
-}
-
 /** The listed elements survive byte for byte (same VR too), and they are the only private ones left. */
 function assertKeptExactly(run: Run, expected: string[]): void {
   assert.ok(run.output, `anonymized (summary: ${JSON.stringify(run.summary.quarantinedByReason)})`);
-  assert.deepEqual(privatePaths(run.output!), [...expected].sort(), 'exactly the listed private attributes and their creators survive');
-  for (const path of expected) {
-    const before = at(run.input, path);
-    const after = at(run.output!, path);
-    assert.ok(before?.value && after?.value, `${path} has a value before and after`);
-    assert.ok(after!.value!.equals(before!.value!), `${path} byte for byte`);
-    assert.equal(after!.vr, before!.vr, `${path} keeps its VR`);
-  }
+  assertPrivateKeptExactly(run.input, run.output!, expected);
 }
 
 function methodCodes(ds: readonly Element[]): string[] {
@@ -110,20 +81,10 @@ function assertToolsAccept(run: Run, fixture: string): void {
 const tools = spawnSync('dcmdump', ['--version']).status === 0 && spawnSync('which', ['dciodvfy']).status === 0;
 const ON = { retainSafePrivate: true };
 
-/** GE: GEMS_ACQU_01 table speed, mid scan time, gantry period, pulse sequence; GEMS_SERS_01 images in series; GEMS_PARM_01 pitch, b-value, table entry. */
-const GE_TOP = [
-  '(0019,0010)', '(0019,1023)', '(0019,1024)', '(0019,1027)', '(0019,109E)',
-  '(0025,0010)', '(0025,1007)',
-];
-const GE_ITEMS = [
-  '(0008,1140)[0] > (0043,0010)', '(0008,1140)[0] > (0043,1027)', '(0008,1140)[0] > (0043,1039)', '(0008,1140)[0] > (0043,106F)',
-  '(0008,1140)[1] > (0043,0011)', '(0008,1140)[1] > (0043,1127)', '(0008,1140)[1] > (0043,1139)', '(0008,1140)[1] > (0043,116F)',
-];
-
 test('GE CT with DWI rows: the listed attributes and their creators survive byte for byte, at every depth; nothing else private', { skip: !tools && 'dcmdump/dciodvfy not installed' }, async () => {
   const fixture = 'private/GE_CT_dwi_like.dcm';
   const run = await anonymize(fixture, ON);
-  assertKeptExactly(run, [...GE_TOP, '(0043,0010)', '(0043,1027)', '(0043,1039)', '(0043,106F)', ...GE_ITEMS]);
+  assertKeptExactly(run, [...GE_TOP, ...GE_PARM, ...GE_ITEMS]);
   assert.equal(findElement(run.output!, 0x00080300), undefined, 'Private Data Element Characteristics Sequence removed, never trusted');
   assert.ok(methodCodes(run.output!).includes('113111'), '(0012,0064) names Retain Safe Private');
   assert.match(decodeText(findElement(run.output!, 0x00120063)!), /Retain Safe Private Option/);
@@ -134,24 +95,24 @@ test('GE CT with DWI rows: the listed attributes and their creators survive byte
 test('GE CT, GEMS_PARM_01 relocated to (0043,0011): (0043,1139) is the b-value and survives; (0043,1039) under another creator does not', { skip: !tools && 'dcmdump/dciodvfy not installed' }, async () => {
   const fixture = 'private/GE_CT_dwi_like_relocated.dcm';
   const run = await anonymize(fixture, ON);
-  assertKeptExactly(run, [...GE_TOP, '(0043,0011)', '(0043,1127)', '(0043,1139)', '(0043,116F)', ...GE_ITEMS]);
+  assertKeptExactly(run, [...GE_TOP, ...GE_PARM_RELOCATED, ...GE_ITEMS]);
   assertToolsAccept(run, fixture);
 });
 
 test('GE CT in Implicit VR: the private values arrive as UN, are read per the table VR and survive byte for byte', { skip: !tools && 'dcmdump/dciodvfy not installed' }, async () => {
   const fixture = 'private/GE_CT_dwi_like_implicit.dcm';
   const run = await anonymize(fixture, ON);
-  assert.equal(at(run.input, '(0043,1039)')!.vr, 'UN');
-  assertKeptExactly(run, [...GE_TOP, '(0043,0010)', '(0043,1027)', '(0043,1039)', '(0043,106F)', ...GE_ITEMS]);
+  assert.equal(elementAt(run.input, '(0043,1039)')!.vr, 'UN');
+  assertKeptExactly(run, [...GE_TOP, ...GE_PARM, ...GE_ITEMS]);
   assertToolsAccept(run, fixture);
 });
 
 test('Siemens MR with DWI rows: B value, directionality, gradient and the B matrix sent as UN survive; creators differing by case or inner spaces match nothing', { skip: !tools && 'dcmdump/dciodvfy not installed' }, async () => {
   const fixture = 'private/SIEMENS_MR_dwi_like.dcm';
   const run = await anonymize(fixture, ON);
-  assert.equal(at(run.input, '(0019,0010)')!.value!.toString('latin1'), 'SIEMENS MR HEADER ', 'the creator is padded: trailing spaces do not count');
+  assert.equal(elementAt(run.input, '(0019,0010)')!.value!.toString('latin1'), 'SIEMENS MR HEADER ', 'the creator is padded: trailing spaces do not count');
   assertKeptExactly(run, ['(0019,0010)', '(0019,100C)', '(0019,100D)', '(0019,100E)', '(0019,1027)']);
-  assert.equal(at(run.output!, '(0019,1027)')!.vr, 'UN');
+  assert.equal(elementAt(run.output!, '(0019,1027)')!.vr, 'UN');
   assertToolsAccept(run, fixture);
 });
 
