@@ -62,6 +62,11 @@ export interface RoutingUids {
 
 /** The routing UIDs are read from at most this much of the dataset's start (they come before group 0020's end). */
 export const ROUTING_HEAD_LIMIT = 4 << 20;
+/**
+ * Fragments are written in batches of this much: a small instance (most are one to a few PDUs) costs
+ * one writev, as when whole datasets were held; a large one stays within this much memory.
+ */
+const WRITE_BATCH_BYTES = 1 << 20;
 /** First tag after the routing UIDs: the head is parsed up to it. */
 const AFTER_ROUTING = 0x0020000f;
 
@@ -161,6 +166,8 @@ export interface IncomingInstance {
 export class InstanceWriter {
   /** Series directories known to exist (durably), or being created: later writers wait for the same promise. */
   private readonly dirs = new Map<string, Promise<void>>();
+  /** Series directories known to exist already: a store going there takes its temp file there. */
+  private readonly ready = new Set<string>();
   private readonly fsync: boolean;
   private readonly dirSync: DirectorySync;
   private readonly temps = new TempFiles();
@@ -171,9 +178,9 @@ export class InstanceWriter {
   }
 
   /**
-   * Starts receiving one dataset into a temp file at the top of the output directory (hidden name; a
-   * rename moves it into its series directory once it is complete). `prepareNext`: create the temp
-   * file for the next instance while the peer prepares it.
+   * Starts receiving one dataset into a hidden temp file (in its series directory when that exists,
+   * else at the top of the output directory), renamed into place once complete. `prepareNext`: create
+   * the temp file for the series' next instance while the peer prepares it.
    */
   begin(incoming: IncomingDataset, prepareNext = false): IncomingInstance {
     return new Receiving(this, incoming, prepareNext);
@@ -189,13 +196,25 @@ export class InstanceWriter {
     return this.fsync ? this.dirSync.flush() : Promise.resolve();
   }
 
-  /** @internal for Receiving. Recreates the output directory when it is missing (first store, or removed behind our back). */
-  takeTemp(): TempFile {
+  /**
+   * @internal for Receiving. A temp file in the series directory when it exists already (the rename
+   * then stays within one directory, as cheap as it gets: every instance of a series but the first);
+   * else at the top of the output directory, recreated when missing (first store, or removed).
+   */
+  takeTemp(seriesDir: string): TempFile {
+    if (this.ready.has(seriesDir)) {
+      try {
+        return this.temps.take(seriesDir);
+      } catch {
+        this.ready.delete(seriesDir); // removed behind our back: the top directory will do
+      }
+    }
     try {
       return this.temps.take(this.dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       this.dirs.clear(); // whatever we created under it is gone too
+      this.ready.clear();
       makeDirectoryDurablySync(this.dir, this.fsync);
       return this.temps.take(this.dir);
     }
@@ -204,7 +223,8 @@ export class InstanceWriter {
   /** @internal for Receiving */
   finished(seriesDir: string, prepareNext: boolean): void {
     if (this.fsync) this.dirSync.mark(seriesDir);
-    if (prepareNext) this.temps.prepare(this.dir);
+    this.ready.add(seriesDir);
+    if (prepareNext) this.temps.prepare(seriesDir);
   }
 
   /** @internal */
@@ -219,7 +239,10 @@ export class InstanceWriter {
 
   /** @internal */
   ensureDirectory(seriesDir: string, again = false): Promise<void> {
-    if (again) this.dirs.delete(seriesDir);
+    if (again) {
+      this.dirs.delete(seriesDir);
+      this.ready.delete(seriesDir);
+    }
     let ready = this.dirs.get(seriesDir);
     if (!ready) {
       ready = makeDirectoryDurably(seriesDir, this.fsync);
@@ -248,6 +271,9 @@ class Receiving implements IncomingInstance {
   private bytes = 0;
   private datasetOffset = 0;
   private done = false;
+  /** Fragments received since the last write: written together (one writev per WRITE_BATCH_BYTES, or at the end). */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
 
   constructor(private readonly writer: InstanceWriter, private readonly incoming: IncomingDataset, private readonly prepareNext: boolean) {
     this.ts = transferSyntax(incoming.transferSyntaxUid);
@@ -259,7 +285,9 @@ class Receiving implements IncomingInstance {
     this.bytes += fragment.length;
     try {
       if (this.uids) {
-        writeChunks(this.temp!.fd, [fragment]);
+        this.pending.push(fragment);
+        this.pendingBytes += fragment.length;
+        if (this.pendingBytes >= WRITE_BATCH_BYTES) this.writePending();
         return;
       }
       this.head.push(fragment);
@@ -280,6 +308,13 @@ class Receiving implements IncomingInstance {
       if (!this.error && !this.uids) this.route(true);
     } catch (err) {
       this.fail(err);
+    }
+    if (!this.error) {
+      try {
+        this.writePending();
+      } catch (err) {
+        this.fail(err);
+      }
     }
     if (this.error) throw this.error;
     const temp = this.temp!;
@@ -331,18 +366,30 @@ class Receiving implements IncomingInstance {
         sourceAeTitle: this.incoming.callingAet || undefined,
       }),
     );
-    this.directory = this.writer.ensureDirectory(join(this.writer.root, uids.studyInstanceUid, uids.seriesInstanceUid));
+    const seriesDir = join(this.writer.root, uids.studyInstanceUid, uids.seriesInstanceUid);
+    this.directory = this.writer.ensureDirectory(seriesDir);
     this.directory.catch(() => undefined); // awaited in end()
-    this.temp = this.writer.takeTemp();
+    this.temp = this.writer.takeTemp(seriesDir);
     this.datasetOffset = PREAMBLE.length + meta.reduce((n, b) => n + b.length, 0);
-    writeChunks(this.temp.fd, [PREAMBLE, ...meta, head]);
+    this.pending = [PREAMBLE, ...meta, head];
+    this.pendingBytes = this.datasetOffset + head.length;
+    if (this.pendingBytes >= WRITE_BATCH_BYTES) this.writePending();
     this.uids = uids;
     this.head = [];
+  }
+
+  /** Writes the fragments held since the last write, in one writev. */
+  private writePending(): void {
+    if (this.pending.length === 0) return;
+    writeChunks(this.temp!.fd, this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
   }
 
   private fail(err: unknown): void {
     this.error ??= err;
     this.head = [];
+    this.pending = [];
     if (this.temp) discardTemp(this.temp);
     this.temp = undefined;
   }
