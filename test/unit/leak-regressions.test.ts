@@ -26,6 +26,8 @@ interface Setup {
   readonly profile?: object;
   readonly privateKeep?: readonly SitePrivateRule[];
   readonly tsUid?: string;
+  /** Bytes written after the dataset (elements out of order). */
+  readonly append?: Buffer;
   readonly allowedModalities?: readonly string[] | '*';
   readonly whiteList?: unknown;
 }
@@ -37,7 +39,7 @@ async function anonymizeOne(overrides: Element[], setup: Setup = {}): Promise<{ 
     const input = join(dir, 'in');
     mkdirSync(input);
     const tags = new Set(overrides.map((e) => e.tag));
-    writeFileSync(join(input, 'a.dcm'), part10Bytes(sorted([...phiDataset().filter((e) => !tags.has(e.tag)), ...overrides]), setup.tsUid));
+    writeFileSync(join(input, 'a.dcm'), Buffer.concat([part10Bytes(sorted([...phiDataset().filter((e) => !tags.has(e.tag)), ...overrides]), setup.tsUid), setup.append ?? Buffer.alloc(0)]));
     const env = await createEnvironment({
       inputDir: input, outputDir: join(dir, 'out'), quarantineDir: join(dir, 'q'), identityDb: join(dir, 'id.db'),
       identity: { keyFile: join(dir, 'key') }, profile: { ...DEFAULT_PROFILE, ...setup.profile },
@@ -180,4 +182,16 @@ test('Retain Safe Private: a Private Creator sent with a VR other than LO reserv
   const { outcome, bytes } = await anonymizeOne([raw(0x00190010, 'UT', 'GEMS_ACQU_01'), raw(0x0019109e, 'LO', 'EPI2 DIFF')], SAFE);
   assert.equal(outcome.kind, 'anonymized');
   assert.ok(!bytes!.includes('EPI2 DIFF') && !bytes!.includes('GEMS_ACQU_01'));
+});
+
+test('Retain Safe Private: a block reserved again after its elements (another creator at the same tag) makes the file unreadable, nothing is written', async () => {
+  const header = Buffer.from([0x19, 0x00, 0x10, 0x00, 0x4c, 0x4f, 12, 0]); // (0019,0010) LO, 12 bytes, Explicit VR LE
+  const again = Buffer.concat([header, Buffer.from('OTHER VENDOR', 'latin1')]);
+  const { outcome } = await anonymizeOne(pulseSequenceName('EPI2 DIFF'), { ...SAFE, append: again });
+  assert.equal(outcome.kind === 'quarantined' && outcome.reason, 'unreadable or not DICOM');
+  // Out of order but reserved once: read in order, the listed attribute kept with its creator.
+  const late = Buffer.concat([header, Buffer.from('GEMS_ACQU_01', 'latin1')]);
+  const ok = await anonymizeOne([raw(0x0019109e, 'LO', 'EPI2 DIFF')], { ...SAFE, append: late });
+  assert.equal(ok.outcome.kind, 'anonymized');
+  assert.ok(ok.bytes!.includes('GEMS_ACQU_01') && ok.bytes!.includes('EPI2 DIFF'));
 });
