@@ -195,3 +195,15 @@ test('Retain Safe Private: a block reserved again after its elements (another cr
   assert.equal(ok.outcome.kind, 'anonymized');
   assert.ok(ok.bytes!.includes('GEMS_ACQU_01') && ok.bytes!.includes('EPI2 DIFF'));
 });
+
+test('Retain Safe Private: a site rule\'s age (AS) or AE title stays only under Retain Patient Characteristics or Retain Device Identity', async () => {
+  for (const [vr, value, option] of [['AS', '094Y', 'retainPatientCharacteristics'], ['AE', 'CT_ROOM_3', 'retainDeviceIdentity']]) {
+    const file = [text(0x00290010, 'LO', 'SITE REVIEWED'), text(0x00291010, vr, value)];
+    const without = await anonymizeOne(file, { ...SAFE, privateKeep: ACME_AT_10(vr) });
+    assert.equal(without.outcome.kind, 'anonymized');
+    assert.ok(!without.bytes!.includes(value) && !without.bytes!.includes('SITE REVIEWED'), `${vr} removed without ${option}`);
+    const withOption = await anonymizeOne(file, { profile: { retainSafePrivate: true, [option]: true }, privateKeep: ACME_AT_10(vr) });
+    assert.equal(withOption.outcome.kind, 'anonymized');
+    assert.ok(withOption.bytes!.includes(value), `${vr} kept with ${option}`);
+  }
+});

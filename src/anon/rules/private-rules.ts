@@ -1,6 +1,7 @@
 import type { Element } from '../../dicom/dataset';
 import { isPrivateCreator, isPrivateTag, tagElement, tagGroup } from '../../dicom/tag';
 import { binaryValueSize } from '../../dicom/vr';
+import type { ProfileOptions } from '../options';
 import { fitsVr } from '../value-checks';
 import { SAFE_PRIVATE_ROWS, type SafePrivateRow } from './safe-private-table';
 
@@ -20,6 +21,17 @@ export interface SitePrivateRule {
   readonly vr: string;
   /** like "1", "3", "1-n" (default "1-n") */
   readonly vm?: string;
+}
+
+/**
+ * Whether a site rule may apply under these options: an age (AS) says what Patient's Age says, an
+ * AE title what a Station AE Title says, so they stay only under the options that keep those
+ * (Retain Patient Characteristics, Retain Device Identity). Table E.3.10-1 lists neither VR.
+ */
+export function siteRuleAllowed(rule: SitePrivateRule, options: Pick<ProfileOptions, 'retainPatientCharacteristics' | 'retainDeviceIdentity'>): boolean {
+  if (rule.vr === 'AS') return options.retainPatientCharacteristics;
+  if (rule.vr === 'AE') return options.retainDeviceIdentity;
+  return true;
 }
 
 /** A row that keeps an attribute, and where it comes from (for the report). */

@@ -4,7 +4,7 @@ import type { ProfileOptions } from '../options';
 import {
   PROFILE_MASKED_ROWS, PROFILE_ROWS, type BasicAction, type OptionKey, type ProfileRow,
 } from './profile-table';
-import { PrivateRules, type SitePrivateRule } from './private-rules';
+import { PrivateRules, siteRuleAllowed, type SitePrivateRule } from './private-rules';
 import { NON_TEXT_VRS, SAFE_KEYWORDS, TECHNICAL_GROUPS, TECHNICAL_TEXT_KEYWORDS } from './safe-attributes';
 
 /**
@@ -110,7 +110,7 @@ export class RuleBook {
   readonly privateRules: PrivateRules | undefined;
 
   constructor(readonly options: ProfileOptions, sitePrivateRules: readonly SitePrivateRule[] = []) {
-    this.privateRules = options.retainSafePrivate ? new PrivateRules(sitePrivateRules) : undefined;
+    this.privateRules = options.retainSafePrivate ? new PrivateRules(sitePrivateRules.filter((r) => siteRuleAllowed(r, options))) : undefined;
     for (const row of PROFILE_ROWS.values()) this.cache.set(row.tag, tableRule(row, options));
   }
 
