@@ -10,11 +10,12 @@ import { anonymizeBatch, type FileOutcome } from '../../src/anon/anonymize-file'
 import { createEnvironment } from '../../src/anon/environment';
 import { DEFAULT_PROFILE } from '../../src/anon/options';
 import { DEFAULT_QUARANTINE_RULES } from '../../src/anon/quarantine-rules';
-import type { Element } from '../../src/dicom/dataset';
+import { findElement, type Element } from '../../src/dicom/dataset';
 import type { SitePrivateRule } from '../../src/anon/rules/private-rules';
 import { tempDir } from '../helpers/anon-env';
 import { part10Bytes, phiDataset, seq, sorted, text } from '../helpers/dicom-builder';
-import { IMPLICIT_LE } from '../../src/dicom/transfer-syntax';
+import { DEFLATED_LE, EXPLICIT_BE, IMPLICIT_LE } from '../../src/dicom/transfer-syntax';
+import { parsePart10 } from '../../src/dicom/parse';
 
 const PHI = ['SMITHSON', 'JOHANNA', 'MRN0042', '19700401', 'ZHIVAGO'];
 
@@ -205,5 +206,25 @@ test('Retain Safe Private: a site rule\'s age (AS) or AE title stays only under 
     const withOption = await anonymizeOne(file, { profile: { retainSafePrivate: true, [option]: true }, privateKeep: ACME_AT_10(vr) });
     assert.equal(withOption.outcome.kind, 'anonymized');
     assert.ok(withOption.bytes!.includes(value), `${vr} kept with ${option}`);
+  }
+});
+
+test('Retain Safe Private, attacks that found nothing to fix: non-block private elements, orphans, text in numbers, PHI in a kept sequence sent as UN; Big Endian and Deflated keep the listed value byte for byte', async () => {
+  const bValue = raw(0x00431039, 'IS', '1000\\8\\0\\0');
+  const hostile: Element[] = [
+    raw(0x00090001, 'LO', 'ZHIVAGO ONE'), raw(0x00090100, 'LO', 'ZHIVAGO TWO'), // (gggg,0001-000F) and (gggg,0100-0FFF) are no blocks
+    raw(0x0021109e, 'LO', 'ZHIVAGO THREE'), // no creator reserved its block
+    text(0x00430010, 'LO', 'GEMS_PARM_01'), bValue, raw(0x0043106f, 'DS', 'ZHIVAGO'), // letters in a listed DS
+    text(0x7e010010, 'LO', 'HOLOGIC, Inc.'),
+    { tag: 0x7e011010, vr: 'UN', undefinedLength: true, implicitItems: true, items: [{ undefinedLength: true, elements: [text(0x00100010, 'PN', 'SMITHSON^JOHANNA'), text(0x00100020, 'LO', 'MRN0042')] }] },
+  ];
+  for (const tsUid of [EXPLICIT_BE, DEFLATED_LE, IMPLICIT_LE]) {
+    const { outcome, bytes } = await anonymizeOne(hostile, { ...SAFE, tsUid });
+    assert.equal(outcome.kind, 'anonymized', tsUid);
+    const out = parsePart10(Buffer.from(bytes!, 'latin1')); // Deflated: searched once inflated
+    const text = (els: readonly Element[]): string => els.map((e) => (e.value?.toString('latin1') ?? '') + (e.items ?? []).map((i) => text(i.elements)).join('')).join('|');
+    for (const phi of ['ZHIVAGO', 'SMITHSON', 'MRN0042']) assert.ok(!text(out.dataset).includes(phi), `${phi} in the ${tsUid} output`);
+    assert.ok(findElement(out.dataset, 0x00431039)!.value!.equals(bValue.value!), `the b-value byte for byte in ${tsUid}`);
+    assert.ok(findElement(out.dataset, 0x7e011010), `the kept sequence in ${tsUid}`);
   }
 });
