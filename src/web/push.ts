@@ -1,20 +1,19 @@
 /**
  * push to a DICOMweb archive: every Part-10 file under a directory is sent with STOW-RS (its bytes
- * as on disk, batched by count and size, a few requests in flight), then confirmed with QIDO-RS
- * (auto: when the archive offers it; find: required; none: not asked). The report has the same
+ * as on disk, batched by count and size, a few requests in flight), each batch confirmed with QIDO-RS
+ * while the next ones are sent (src/web/confirm.ts; auto: when the archive offers it; find: required;
+ * none: not asked). The report has the same
  * shape as the DIMSE push's (src/scu/push.ts), plus the archive's URL.
  */
 import type { ConfirmMode } from '../scu/confirm';
 import type { NetworkOptions } from '../scu/options';
 import type { PushedFile, PushFailure, PushReport } from '../scu/push';
-import { errorMessage } from '../errors';
 import { silentLogger, type Logger } from '../util/logger';
+import { WebConfirmer, type Confirmation } from './confirm';
 import { createCredential } from './credentials';
 import { WEB_DEFAULTS, type WebDestination } from './destination';
 import { batchItems, listWebItems, type WebItem } from './files';
 import { WebClient } from './http-client';
-import { listStudyInstances, type StudyListing } from './qido';
-import { retryDelayMs, sleep } from './retry';
 import { stowBatch } from './stow';
 
 export interface WebPushOptions {
@@ -41,7 +40,8 @@ export function openWebClient(destination: WebDestination, network: NetworkOptio
     credential: createCredential(destination.auth),
     connectTimeoutMs: network.connectTimeoutMs,
     responseTimeoutMs: network.dimseTimeoutMs,
-    maxSockets: parallelism(destination, network),
+    // STOW-RS requests and the QIDO-RS queries confirming their batches, each `parallel` at a time.
+    maxSockets: 2 * parallelism(destination, network),
   });
 }
 
@@ -82,6 +82,8 @@ async function pushWith(client: WebClient, options: WebPushOptions): Promise<Web
     backoffMs: options.network.retryBackoffMs,
     onRetry: (why: string, attempt: number) => logger.warn({ attempt, why }, 'retrying a STOW-RS request'),
   };
+  const mode = dest.confirm ?? 'auto';
+  const confirmer = new WebConfirmer(client, mode, options.network, parallelism(dest, options.network), logger);
   let answered = false;
   let fatal: unknown;
   const worker = async (): Promise<void> => {
@@ -91,10 +93,12 @@ async function pushWith(client: WebClient, options: WebPushOptions): Promise<Web
         answered = true;
         const split = batch.filter((_, i) => outcomes[i].kind === 'split');
         if (split.length) queue.unshift(...batchItems(split, Math.ceil(split.length / 2), Infinity));
+        const storedNow = batch.filter((_, i) => outcomes[i].kind === 'stored');
+        stored.push(...storedNow);
+        confirmer.stored(storedNow);
         batch.forEach((item, i) => {
           const outcome = outcomes[i];
           if (outcome.kind === 'stored') {
-            stored.push(item);
             if (outcome.warning) warnings++;
           } else if (outcome.kind === 'failed') {
             failed.push({ path: item.path, reason: outcome.reason });
@@ -110,16 +114,8 @@ async function pushWith(client: WebClient, options: WebPushOptions): Promise<Web
   await Promise.all(Array.from({ length: parallelism(dest, options.network) }, worker));
   if (fatal !== undefined) throw fatal;
 
-  const mode = dest.confirm ?? 'auto';
-  const confirmation = await confirm(client, mode, stored, options.network, parallelism(dest, options.network), logger);
+  const confirmation = await confirmer.finish(stored);
   return { ...report(total, mode, stored.length, warnings, failed, confirmation, [...unsendable, ...items].map((i) => i.path)), destination: client.url };
-}
-
-interface Confirmation {
-  readonly confirmed: ReadonlySet<string>;
-  /** path → why not confirmed, and whether it counts as delivered all the same. */
-  readonly unconfirmed: ReadonlyMap<string, { why: string; delivered: boolean }>;
-  readonly warning?: string;
 }
 
 /** Per file, in the DIMSE push's terms (src/scu/push.ts), so that summaries, journal and exit codes are shared. */
@@ -151,54 +147,4 @@ function report(total: number, mode: ConfirmMode, stored: number, warnings: numb
     warning: c.warning,
     results,
   };
-}
-
-/**
- * QIDO-RS per study: every instance the STOW-RS answer called stored must be listed. As for C-FIND
- * (src/scu/confirm.ts): an archive that does not offer QIDO-RS to us, or keeps failing it, leaves the
- * instances unconfirmed, counted as delivered under auto (with a warning) and not under find.
- */
-async function confirm(client: WebClient, mode: ConfirmMode, stored: readonly WebItem[], network: NetworkOptions, parallel: number, logger: Logger): Promise<Confirmation> {
-  const confirmed = new Set<string>();
-  const unconfirmed = new Map<string, { why: string; delivered: boolean }>();
-  if (mode === 'none') {
-    for (const item of stored) unconfirmed.set(item.path, { why: 'not asked for (confirm: none)', delivered: true });
-    return { confirmed, unconfirmed };
-  }
-  const byStudy = new Map<string, WebItem[]>();
-  for (const item of stored) byStudy.set(item.studyInstanceUid, [...(byStudy.get(item.studyInstanceUid) ?? []), item]);
-  let warning: string | undefined;
-  const studies = [...byStudy];
-  // Studies are listed `parallel` at a time: an archive's QIDO-RS may read every instance (Orthanc does).
-  const worker = async (): Promise<void> => {
-    for (let next = studies.shift(); next; next = studies.shift()) {
-      const [study, list] = next;
-      const listing = await listWithRetries(client, study, network, logger);
-      if (listing.kind === 'unavailable') {
-        const auto = mode === 'auto';
-        const why = auto ? `the archive offers no way to confirm: ${listing.why}` : listing.why;
-        for (const item of list) unconfirmed.set(item.path, { why, delivered: auto });
-        if (auto) warning = `stored but unconfirmed: ${why}`;
-        continue;
-      }
-      for (const item of list) {
-        if (listing.sopInstanceUids.has(item.sopInstanceUid)) confirmed.add(item.path);
-        else unconfirmed.set(item.path, { why: "stored per the STOW-RS answer, but absent from the archive's QIDO-RS", delivered: false });
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
-  return { confirmed, unconfirmed, warning };
-}
-
-async function listWithRetries(client: WebClient, study: string, network: NetworkOptions, logger: Logger): Promise<StudyListing> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await listStudyInstances(client, study);
-    } catch (err) {
-      if (attempt >= network.retries) return { kind: 'unavailable', why: `QIDO-RS failed: ${errorMessage(err)}` };
-      logger.warn({ attempt: attempt + 1, why: errorMessage(err) }, 'retrying a QIDO-RS request');
-      await sleep(retryDelayMs(attempt, network.retryBackoffMs));
-    }
-  }
 }

@@ -9,6 +9,9 @@ import { tempDir } from '../helpers/anon-env';
 import { runCliAsync } from '../helpers/cli';
 import { deadPort } from '../helpers/ports';
 import { fakeStudy } from '../helpers/studies';
+import { createCredential } from '../../src/web/credentials';
+import { WebClient } from '../../src/web/http-client';
+import { listStudyInstances } from '../../src/web/qido';
 import { startWebOrthanc, WEB_PASSWORD, WEB_USER, type WebOrthanc } from '../helpers/orthanc-web';
 
 const STUDY = '1.2.826.0.1.3680043.10.99.7';
@@ -52,6 +55,23 @@ test('push URL DIR: STOW-RS in batches, every file stored byte for byte, confirm
   const sent = new Set(writeStudy(join(dir, 'copy'), STUDY, COUNT).map((p) => readFileSync(p).toString('base64')));
   for (const instance of stored) assert.ok(sent.has((await web.orthanc.instanceFile(instance.id)).toString('base64')), 'the archive holds the bytes we sent');
   assert.ok(!res.stdout.includes(WEB_PASSWORD) && !res.stderr.includes(WEB_PASSWORD));
+});
+
+test('QIDO-RS by SOP Instance UID list (how each batch is confirmed while the next is sent): exactly the asked-for instances, an unknown UID absent', async () => {
+  await web.orthanc.clear();
+  const res = await runCliAsync(['push', web.url, good, ...auth(), '--confirm', 'none']);
+  assert.equal(res.code, 0, `${res.stdout}\n${res.stderr}`);
+  const client = new WebClient({ url: web.url, credential: createCredential({ basic: { user: WEB_USER, passwordFile: web.passwordFile } }), connectTimeoutMs: 5000, responseTimeoutMs: 30000, maxSockets: 1 });
+  try {
+    const asked = [`${STUDY}.1.2`, `${STUDY}.1.5`, `${STUDY}.1.99`];
+    const listing = await listStudyInstances(client, STUDY, asked);
+    assert.equal(listing.kind, 'listed');
+    if (listing.kind === 'listed') assert.deepEqual([...listing.sopInstanceUids].sort(), [`${STUDY}.1.2`, `${STUDY}.1.5`]);
+    const whole = await listStudyInstances(client, STUDY);
+    assert.equal(whole.kind === 'listed' ? whole.sopInstanceUids.size : -1, COUNT);
+  } finally {
+    client.close();
+  }
 });
 
 test('wrong password: exit 1, one line naming the user and the password file, nothing stored', async () => {

@@ -12,6 +12,7 @@ import { validFixtures } from '../helpers/dicom-files';
 import { multipartBody } from '../../src/web/multipart';
 import { retryAfterMs, retryDelayMs, isTransientStatus } from '../../src/web/retry';
 import { describeFailureReason, parseStowAnswer } from '../../src/web/stow-answer';
+import { uidChunks } from '../../src/web/qido';
 import { tempDir } from '../helpers/anon-env';
 
 const ref = (uid: string, extra: Record<string, unknown> = {}): object => ({ '00081150': { vr: 'UI', Value: ['1.2.840.10008.5.1.4.1.1.2'] }, '00081155': { vr: 'UI', Value: [uid] }, ...extra });
@@ -145,4 +146,14 @@ test('the UIDs a push files an instance under, from the first 64 KiB, are those 
     assert.equal(item.studyInstanceUid, whole.studyUid, fixture.path);
     assert.equal(item.sopInstanceUid, whole.sopInstanceUid, fixture.path);
   }
+});
+
+test('QIDO-RS batch confirmation: SOP Instance UIDs split into lists that keep the URL short, every UID once, in order', () => {
+  const uids = Array.from({ length: 130 }, (_, i) => `1.2.826.0.1.3680043.8.498.${10 ** 30 + i}`);
+  const chunks = uidChunks(uids);
+  assert.ok(chunks.length > 1);
+  for (const chunk of chunks) assert.ok(chunk.join(',').length <= 3000, `${chunk.join(',').length} characters`);
+  assert.deepEqual(chunks.flat(), uids);
+  assert.deepEqual(uidChunks(['1.2.3']), [['1.2.3']]);
+  assert.deepEqual(uidChunks([]), []);
 });
