@@ -101,8 +101,19 @@ interface Screened {
   readonly sopInstanceUid: string;
 }
 
+/**
+ * Quarantined by a screening rule, with its SOP Instance UID: still claimed, so that a different
+ * file under the same UID is found conflicting and quarantined too (no copy of a conflicting pair
+ * may be delivered because the other one happened to be quarantined for another reason first).
+ */
+interface Refused {
+  readonly refused: FileOutcome;
+  readonly input: string;
+  readonly sopInstanceUid: string;
+}
+
 /** Reads and screens one file: either ready for de-identification, or already decided. */
-function screen(input: string, env: FileEnvironment): Screened | FileOutcome {
+function screen(input: string, env: FileEnvironment): Screened | Refused | FileOutcome {
   try {
     let parsed: ParsedFile;
     try {
@@ -111,9 +122,12 @@ function screen(input: string, env: FileEnvironment): Screened | FileOutcome {
       if (err instanceof DicomParseError) return quarantine(env, input, 'unreadable or not DICOM', err.message);
       throw err;
     }
-    const verdict = quarantineVerdict(parsed.dataset, env.quarantine, env.options.cleanStructuredContent);
-    if (verdict) return quarantine(env, input, verdict.reason, verdict.detail);
     const sopInstanceUid = textOf(parsed.dataset, TAGS.SOPInstanceUID);
+    const verdict = quarantineVerdict(parsed.dataset, env.quarantine, env.options.cleanStructuredContent);
+    if (verdict) {
+      const refused = quarantine(env, input, verdict.reason, verdict.detail);
+      return sopInstanceUid ? { refused, input, sopInstanceUid } : refused;
+    }
     if (!sopInstanceUid) return quarantine(env, input, 'SOP Instance UID missing');
     if (!textOf(parsed.dataset, TAGS.StudyInstanceUID) || !textOf(parsed.dataset, TAGS.SeriesInstanceUID)) {
       return quarantine(env, input, 'Study or Series Instance UID missing');
@@ -124,7 +138,7 @@ function screen(input: string, env: FileEnvironment): Screened | FileOutcome {
   }
 }
 
-function isScreened(x: Screened | FileOutcome): x is Screened {
+function isScreened(x: Screened | Refused | FileOutcome): x is Screened {
   return 'parsed' in x;
 }
 
@@ -183,12 +197,17 @@ function diskFullIn(env: FileEnvironment, err: unknown): PipelineError {
 async function anonymizeBatchOrThrow(inputs: readonly string[], env: FileEnvironment): Promise<FileOutcome[]> {
   const outcomes: Array<FileOutcome | undefined> = new Array(inputs.length);
   const screened: Array<{ index: number; file: Screened }> = [];
+  const refused: Refused[] = [];
   inputs.forEach((input, index) => {
     const s = screen(input, env);
     if (isScreened(s)) screened.push({ index, file: s });
-    else outcomes[index] = s;
+    else if ('refused' in s) {
+      refused.push(s);
+      outcomes[index] = s.refused;
+    } else outcomes[index] = s;
   });
-  const claims = await env.claim(screened.map(({ file }) => ({ sopInstanceUid: file.sopInstanceUid, input: file.input })));
+  const claimed = [...screened.map(({ file }) => file), ...refused];
+  const claims = await env.claim(claimed.map(({ sopInstanceUid, input }) => ({ sopInstanceUid, input })));
   const accepted: Array<{ index: number; file: Screened }> = [];
   screened.forEach((entry, i) => {
     if (claims[i] === 'same') outcomes[entry.index] = { kind: 'duplicate', input: entry.file.input };

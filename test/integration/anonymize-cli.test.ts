@@ -116,6 +116,36 @@ test('two patients sharing a Patient ID are reported in the summary', () => {
   assert.doesNotMatch(res.stdout + res.stderr, /SHARER|OTHER|SHARED-ID/, 'the warning names no one');
 });
 
+test('a conflicting SOP Instance UID quarantines every copy, also when one copy is quarantined for another reason', () => {
+  // Regression: a copy refused by a screening rule (here Burned In Annotation) was never claimed, so
+  // the other, different copy under the same UID was delivered. Pairs in both orders of processing.
+  const root = join(dir, 'conflict-screened');
+  const template = parsePart10(readFileSync(join(FIXTURES, 'ts', 'CT_small.dcm')));
+  const write = (name: string, uid: string, patient: string, burnedIn: boolean): void => {
+    const file = parsePart10(Buffer.concat(encodePart10(template.meta, template.dataset, template.transferSyntax)));
+    putElement(file.dataset, { tag: 0x00100020, vr: 'LO', value: encodeAscii(patient, 'LO') });
+    putElement(file.dataset, { tag: 0x00080018, vr: 'UI', value: encodeAscii(uid, 'UI') });
+    if (burnedIn) putElement(file.dataset, { tag: 0x00280301, vr: 'CS', value: encodeAscii('YES', 'CS') });
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, name), Buffer.concat(encodePart10(file.meta, file.dataset, file.transferSyntax)));
+  };
+  write('a.dcm', '1.2.99.88.1', 'MRN-X', true);
+  write('b.dcm', '1.2.99.88.1', 'MRN-Y', false);
+  write('c.dcm', '1.2.99.88.2', 'MRN-X', false);
+  write('d.dcm', '1.2.99.88.2', 'MRN-Y', true);
+  const out = join(dir, 'conflict-screened-out', 'out');
+  const res = runCli(['anonymize', root, out, '--identity', join(dir, 'conflict.db'), '--workers', '1'], env);
+  assert.equal(res.code, 0, res.stderr);
+  assert.deepEqual(dicomFiles(out), [], 'no copy of a conflicting pair is delivered');
+  const log = readFileSync(join(dir, 'conflict-screened-out', 'quarantine', 'quarantine.jsonl'), 'utf8')
+    .trim().split('\n').map((line) => JSON.parse(line) as { file: string; reason: string });
+  const reasons = Object.fromEntries(log.map((entry) => [basename(entry.file), entry.reason]));
+  assert.match(reasons['a.dcm'], /burned/i);
+  assert.equal(reasons['b.dcm'], 'conflicting SOP Instance UID');
+  assert.equal(reasons['c.dcm'], 'conflicting SOP Instance UID');
+  assert.match(reasons['d.dcm'], /burned/i);
+});
+
 test('user mistakes get one line and exit 2, never a stack trace', () => {
   const badConfig = join(dir, 'bad.json');
   writeFileSync(badConfig, JSON.stringify({ allowedModalities: ['ct'], profile: { retainLongitudinal: 'sometimes' } }));
