@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PipelineError } from '../../errors';
@@ -34,14 +34,26 @@ export function loadOrCreateKey(path: string): LoadedKey {
     }
   }
   const key = randomBytes(32);
+  // Written whole under a temp name, then linked into place: link() never replaces a file, and the
+  // key file never exists half-written (two instances starting at once read an empty one before).
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
     mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-    writeFileSync(path, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    const fd = openSync(temp, 'wx', 0o600);
+    try {
+      writeSync(fd, key.toString('hex') + '\n');
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    chmodSync(temp, 0o600);
+    linkSync(temp, path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateKey(path); // another worker won the race
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return loadOrCreateKey(path); // another process won the race
     throw new PipelineError('E_IDENTITY', `cannot create key file ${path}: ${(err as Error).message}`, { cause: err });
+  } finally {
+    rmSync(temp, { force: true });
   }
-  chmodSync(path, 0o600);
   return { key, created: true };
 }
 
