@@ -9,9 +9,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { instancePath } from '../../src/scp/store';
 import { sameContent, splitFile, splitPart10, validFixtures } from '../helpers/dicom-files';
 import { Orthanc } from '../helpers/orthanc';
+import { assertPulledAsStored } from '../helpers/pulled-files';
 import { deadPort, freePort } from '../helpers/ports';
 import { writeSyntheticStudies, type SyntheticFile } from '../helpers/synthetic';
 
@@ -78,13 +78,7 @@ describe('pull and push against Orthanc', () => {
     const res = await cli(['pull', staging.address, ...studies, '--out', out, '--aet', 'PIPE', '--port', String(localPort), ...FAST]);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /3 studies, 3 complete, 0 incomplete; 30 instances received/);
-    const byUid = new Map((await staging.instances()).map((i) => [i.sopInstanceUid, i]));
-    for (const f of synthetic) {
-      const inOrthanc = splitPart10(await staging.instanceFile(byUid.get(f.sopInstanceUid)!.id));
-      const pulled = splitFile(instancePath(out, { ...f, sopClassUid: '' }));
-      assert.ok(pulled.dataset.equals(inOrthanc.dataset), `${f.sopInstanceUid} identical`);
-      assert.equal(pulled.transferSyntaxUid, inOrthanc.transferSyntaxUid);
-    }
+    await assertPulledAsStored(staging, synthetic, out);
     // A second pull finds everything on disk and moves nothing.
     const again = await cli(['pull', staging.address, ...studies, '--out', out, '--aet', 'PIPE', '--port', String(localPort), ...FAST]);
     assert.equal(again.code, 0, again.stderr);

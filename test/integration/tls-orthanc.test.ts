@@ -9,11 +9,11 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { instancePath } from '../../src/scp/store';
 import { makeCa, type CertFiles, type TestCa } from '../helpers/certs';
 import { oneLine, runCliAsync } from '../helpers/cli';
 import { sameContent, splitFile, splitPart10, validFixtures } from '../helpers/dicom-files';
 import { Orthanc } from '../helpers/orthanc';
+import { assertPulledAsStored } from '../helpers/pulled-files';
 import { freePort } from '../helpers/ports';
 import { writeSyntheticStudies, type SyntheticFile } from '../helpers/synthetic';
 
@@ -82,12 +82,7 @@ describe('DICOM TLS with Orthanc', () => {
     const res = await runCliAsync(['pull', staging.address, ...studies, '--out', out, '--aet', 'PIPE', '--port', String(localPort), ...tlsFlags(ours, ca.cert), ...FAST]);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /2 studies, 2 complete, 0 incomplete; 12 instances received/);
-    const byUid = new Map((await staging.instances()).map((i) => [i.sopInstanceUid, i]));
-    for (const f of synthetic) {
-      const inOrthanc = splitPart10(await staging.instanceFile(byUid.get(f.sopInstanceUid)!.id));
-      const pulled = splitFile(instancePath(out, { ...f, sopClassUid: '' }));
-      assert.ok(pulled.dataset.equals(inOrthanc.dataset), `${f.sopInstanceUid} identical`);
-    }
+    await assertPulledAsStored(staging, synthetic, out);
   });
 
   test('push over TLS: stored, confirmed, identical at the destination', async () => {
